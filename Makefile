@@ -1,0 +1,26 @@
+# Fresh machine: `make test` (set up + tests) or `make quickstart` (set up + main job).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: setup test quickstart clean
+
+setup: $(VENV)/.installed
+
+# torch first: its CPU wheel is local; anything asking for torch later then pulls no CUDA build
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q
+
+quickstart: setup
+	$(PY) experiments/quickstart.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

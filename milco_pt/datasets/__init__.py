@@ -1,0 +1,1 @@
+"""Test collections: Debian's translated package descriptions (DDTP) and local collections."""
