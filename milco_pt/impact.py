@@ -1,0 +1,238 @@
+"""Anserini (Lucene) impact indexes of MILCO vectors, through pyserini's Java classes.
+
+Anserini scores an impact query as ``sum_t q_t * d_t`` over **integer** weights, so vectors
+are quantized as ``round(weight * scale)`` on both sides (terms that round to 0 are dropped).
+Any toks column can be indexed: the pivot view (``toks``), the source view (``src_toks``),
+or the combined e_/m_ column. An index is built in a temporary folder beside its final path
+and moved into place only when complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+import pandas as pd
+import pyterrier as pt
+
+from . import java
+
+DEFAULT_SCALE = 100
+
+
+def quantize(vec: dict, scale: float) -> dict:
+    """``{term: round(weight * scale)}`` without the terms that round to 0."""
+    out = {}
+    for term, w in vec.items():
+        q = int(round(float(w) * scale))
+        if q > 0:
+            out[term] = q
+    return out
+
+
+def check_term(term: str) -> str:
+    if not term or any(c.isspace() for c in term):
+        raise ValueError(f"term {term!r} is empty or contains whitespace; Anserini's pretokenized "
+                         "impact indexes split terms on whitespace")
+    return term
+
+
+class IndexingMode(Enum):
+    create = "create"
+    overwrite = "overwrite"
+
+
+class ImpactIndex(pt.Artifact, pt.Indexer):
+    """A Lucene impact index of one toks column, searched with ``LuceneImpactSearcher``'s engine."""
+
+    ARTIFACT_TYPE = "sparse_index"
+    ARTIFACT_FORMAT = "anserini-impact"
+
+    def __init__(self, path: Union[str, Path], *, column: str = "toks", scale: float = DEFAULT_SCALE,
+                 meta: Optional[dict] = None, verbose: bool = True):
+        """
+        Args:
+            path: the index folder.
+            column: the document toks column to index (queries use ``query_`` + column).
+            scale: quantization factor, ``int(round(weight * scale))``, for documents and queries.
+            meta: extra metadata to record (e.g. model, view, pruning).
+            verbose: progress bars.
+        """
+        super().__init__(path)
+        self.path = Path(path)
+        self.column = column
+        self.scale = scale
+        self.extra_meta = dict(meta or {})
+        self.verbose = verbose
+        if self.built():
+            m = self.meta()
+            self.column, self.scale = m["column"], m["scale"]
+
+    def __repr__(self):
+        return f"ImpactIndex({str(self.path)!r}, column={self.column!r}, scale={self.scale!r})"
+
+    def built(self) -> bool:
+        return (self.path / "pt_meta.json").exists()
+
+    def meta(self) -> dict:
+        """The index's ``pt_meta.json``."""
+        if not self.built():
+            raise FileNotFoundError(f"no complete impact index at {self.path}")
+        with open(self.path / "pt_meta.json", encoding="utf-8") as f:
+            return json.load(f)
+
+    def __len__(self):
+        return self.meta()["doc_count"]
+
+    def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1) -> "ImpactIndexer":
+        return ImpactIndexer(self, IndexingMode(mode), threads)
+
+    def index(self, it: Iterable[dict]) -> "ImpactIndex":
+        return self.indexer().index(it)
+
+    def retriever(self, num_results: int = 1000, threads: int = 1) -> "ImpactRetriever":
+        return ImpactRetriever(self, num_results, threads)
+
+    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
+        return self.retriever()(inp)
+
+
+class ImpactIndexer(pt.Indexer):
+    """Builds an :class:`ImpactIndex` from records with ``docno`` and the toks column."""
+
+    def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1):
+        self.index_ref = index
+        self.mode = mode
+        self.threads = threads
+
+    def __repr__(self):
+        return f"{self.index_ref!r}.indexer(mode={self.mode.value!r})"
+
+    def index(self, it: Iterable[dict]) -> ImpactIndex:
+        idx = self.index_ref
+        if idx.path.exists() and self.mode == IndexingMode.create:
+            raise FileExistsError(f"{idx.path} exists; use .indexer(mode='overwrite') to replace it")
+        idx.path.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{idx.path.name}.", suffix=".building", dir=idx.path.parent))
+        try:
+            started = time.time()
+            docs_dir, lucene_dir = work / "docs", work / "index"
+            docs_dir.mkdir()
+            count, total = self._write_collection(it, docs_dir / "part-0.jsonl", idx)
+            if count == 0:
+                raise ValueError("nothing to index: the input has no records")
+            self._run_anserini(docs_dir, lucene_dir)
+            shutil.rmtree(docs_dir)
+            meta = {
+                "type": ImpactIndex.ARTIFACT_TYPE, "format": ImpactIndex.ARTIFACT_FORMAT,
+                "package_hint": "milco-pt", "column": idx.column, "scale": idx.scale,
+                "quantization": "round(weight * scale), zeros dropped", "doc_count": count,
+                "sum_of_weights": total, "build_seconds": round(time.time() - started, 3),
+                "index_bytes": sum(f.stat().st_size for f in lucene_dir.rglob("*") if f.is_file()),
+                "anserini_jar": Path(java.anserini_jar()).name, **idx.extra_meta,
+            }
+            for f in lucene_dir.iterdir():
+                f.rename(work / f.name)
+            lucene_dir.rmdir()
+            with open(work / "pt_meta.json", "w", encoding="utf-8") as f:
+                json.dump(meta, f, indent=2, ensure_ascii=False)
+            self._move_into_place(work, idx.path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return idx
+
+    def _write_collection(self, it, out: Path, idx: ImpactIndex) -> tuple[int, int]:
+        records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
+        if idx.verbose:
+            records = pt.tqdm(records, desc="Writing vectors", unit="doc")
+        count = total = 0
+        with open(out, "w", encoding="utf-8") as f:
+            for n, rec in enumerate(records):
+                if "docno" not in rec or idx.column not in rec:
+                    raise KeyError(f"record {n} lacks 'docno' or {idx.column!r}; index the output of "
+                                   f"a doc encoder that produces {idx.column!r}")
+                vec = {check_term(t): w for t, w in quantize(rec[idx.column], idx.scale).items()}
+                total += sum(vec.values())
+                f.write(json.dumps({"id": str(rec["docno"]), "contents": "", "vector": vec},
+                                   ensure_ascii=False) + "\n")
+                count += 1
+        return count, total
+
+    def _run_anserini(self, docs_dir: Path, lucene_dir: Path):
+        collection = java.autoclass("io.anserini.index.IndexCollection")
+        args = ["-collection", "JsonVectorCollection", "-input", str(docs_dir), "-index", str(lucene_dir),
+                "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(self.threads),
+                "-impact", "-pretokenized", "-optimize"]
+        if not self.index_ref.verbose:
+            args += ["-quiet"]
+        collection.main(args)
+        if not (lucene_dir / "segments_1").exists() and not list(lucene_dir.glob("segments_*")):
+            raise RuntimeError(f"Anserini did not produce an index in {lucene_dir}")
+
+    @staticmethod
+    def _move_into_place(work: Path, final: Path):
+        old = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.{os.getpid()}.old")
+            final.rename(old)
+        work.rename(final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class ImpactRetriever(pt.Transformer):
+    """Batch impact search over an :class:`ImpactIndex` with queries' quantized toks."""
+
+    def __init__(self, index: ImpactIndex, num_results: int = 1000, threads: int = 1):
+        self.index = index
+        self.num_results = num_results
+        self.threads = threads
+        self._searcher = None
+
+    def __repr__(self):
+        return f"{self.index!r}.retriever(num_results={self.num_results})"
+
+    def fuse_rank_cutoff(self, k):
+        if k < self.num_results:
+            return ImpactRetriever(self.index, k, self.threads)
+
+    @property
+    def query_column(self) -> str:
+        return "query_" + self.index.column
+
+    def searcher(self):
+        if self._searcher is None:
+            self.index.meta()
+            self._searcher = java.autoclass("io.anserini.search.SimpleImpactSearcher")(str(self.index.path))
+        return self._searcher
+
+    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
+        pt.validate.query_frame(inp, extra_columns=[self.query_column])
+        keep = list(inp.columns)
+        if len(inp) == 0:
+            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
+        JArrayList = java.autoclass("java.util.ArrayList")
+        JHashMap = java.autoclass("java.util.HashMap")
+        JInt = java.autoclass("java.lang.Integer")
+        queries, qids = JArrayList(), JArrayList()
+        keys = [str(i) for i in range(len(inp))]
+        for key, vec in zip(keys, inp[self.query_column]):
+            jq = JHashMap()
+            for term, w in quantize(vec, self.index.scale).items():
+                jq.put(term, JInt(w))
+            queries.add(jq)
+            qids.add(key)
+        hits = self.searcher().batch_search(queries, qids, int(self.num_results), int(self.threads))
+        rows = inp.to_dict("records")
+        out = []
+        for key, row in zip(keys, rows):
+            for rank, h in enumerate(hits.get(key) or []):
+                out.append({**row, "docno": h.docid, "score": float(h.score), "rank": rank})
+        if not out:
+            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
+        return pd.DataFrame(out)
