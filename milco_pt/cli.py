@@ -2,6 +2,8 @@
 
   milco-pt inspect "some text" [--model M]          top terms of each view
   milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
+  milco-pt index --vectors vecs.jsonl --index idx     Anserini impact index of encoded vectors
+  milco-pt search --index idx --queries q.jsonl --output run.trec
   milco-pt tiny PATH                                write a small random model (for trying things)
 """
 from __future__ import annotations
@@ -118,6 +120,36 @@ def _write(f, chunk, enc, views, prune, combine, all_views):
     return len(ids)
 
 
+def read_vectors(path: str):
+    """Records ``{docno, toks}`` from a JsonVectorCollection jsonl (as ``encode`` writes)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rec = json.loads(line)
+                yield {"docno": str(rec["id"]), "toks": rec["vector"]}
+
+
+def cmd_index(args):
+    from .impact import ImpactIndex
+    index = ImpactIndex(args.index, scale=args.scale, meta={"source": args.vectors})
+    index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(
+        read_vectors(args.vectors))
+    print(f"indexed {len(index)} documents into {args.index}", file=sys.stderr)
+
+
+def cmd_search(args):
+    import pandas as pd
+    import pyterrier as pt
+    from .impact import ImpactIndex
+    queries = pd.DataFrame([{"qid": r["docno"], "query_toks": r["toks"]} for r in read_vectors(args.queries)])
+    res = ImpactIndex(args.index).retriever(num_results=args.k, threads=args.threads)(queries)
+    tmp = args.output + ".partial"
+    pt.io.write_results(res, tmp, format="trec", run_name=args.run_name)
+    os.replace(tmp, args.output)
+    print(f"wrote {len(res)} results for {len(queries)} queries to {args.output}", file=sys.stderr)
+
+
 def cmd_tiny(args):
     from .tiny import build_tiny, real_xlmr_tokenizer_path
     tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
@@ -161,6 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(sp)
     sp.set_defaults(fn=cmd_encode)
 
+    sp = sub.add_parser("index", help="build an Anserini impact index from encoded vectors")
+    sp.add_argument("--vectors", required=True, help="JsonVectorCollection jsonl(.gz) from `encode`")
+    sp.add_argument("--index", required=True)
+    sp.add_argument("--scale", type=float, default=100, help="quantization: round(weight * scale)")
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--overwrite", action="store_true")
+    sp.set_defaults(fn=cmd_index)
+
+    sp = sub.add_parser("search", help="search an impact index with encoded queries; TREC run out")
+    sp.add_argument("--index", required=True)
+    sp.add_argument("--queries", required=True, help="jsonl from `encode --queries`")
+    sp.add_argument("--output", required=True)
+    sp.add_argument("--k", type=int, default=1000)
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--run-name", default="milco")
+    sp.set_defaults(fn=cmd_search)
+
     sp = sub.add_parser("tiny", help="write a small random MILCO checkpoint (no download)")
     sp.add_argument("path")
     sp.add_argument("--real-tokenizer", action="store_true",
@@ -177,7 +226,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.fn(args)
-    except (MissingFilesError, FileNotFoundError, ValueError, TypeError) as e:
+    except (MissingFilesError, FileNotFoundError, FileExistsError, ValueError, TypeError) as e:
         parser.exit(2, f"milco-pt {args.command}: error: {e}\n")
 
 

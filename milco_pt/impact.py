@@ -17,12 +17,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+import numpy as np
 import pandas as pd
 import pyterrier as pt
 
 from . import java
 
 DEFAULT_SCALE = 100
+FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
 
 
 def quantize(vec: dict, scale: float) -> dict:
@@ -89,6 +91,23 @@ class ImpactIndex(pt.Artifact, pt.Indexer):
     def __len__(self):
         return self.meta()["doc_count"]
 
+    def vectors(self, docnos: Iterable[str]) -> list[dict]:
+        """The stored quantized vectors of the given documents (for exact re-scoring)."""
+        if not hasattr(self, "_lookup"):
+            self.meta()
+            with open(self.path / DOCNOS, encoding="utf-8") as f:
+                self._lookup = {d: i for i, d in enumerate(json.load(f))}
+            self._offsets = np.load(self.path / OFFSETS)
+        out = []
+        with open(self.path / FORWARD, "rb") as f:
+            for d in docnos:
+                i = self._lookup.get(d)
+                if i is None:
+                    raise KeyError(f"document {d!r} is not in {self.path}")
+                f.seek(int(self._offsets[i]))
+                out.append(json.loads(f.readline()))
+        return out
+
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1) -> "ImpactIndexer":
         return ImpactIndexer(self, IndexingMode(mode), threads)
 
@@ -123,7 +142,7 @@ class ImpactIndexer(pt.Indexer):
             started = time.time()
             docs_dir, lucene_dir = work / "docs", work / "index"
             docs_dir.mkdir()
-            count, total = self._write_collection(it, docs_dir / "part-0.jsonl", idx)
+            count, total = self._write_collection(it, docs_dir / "part-0.jsonl", work, idx)
             if count == 0:
                 raise ValueError("nothing to index: the input has no records")
             self._run_anserini(docs_dir, lucene_dir)
@@ -146,12 +165,14 @@ class ImpactIndexer(pt.Indexer):
             shutil.rmtree(work, ignore_errors=True)
         return idx
 
-    def _write_collection(self, it, out: Path, idx: ImpactIndex) -> tuple[int, int]:
+    def _write_collection(self, it, out: Path, work: Path, idx: ImpactIndex) -> tuple[int, int]:
+        """Write Anserini's JsonVectorCollection and the forward store of quantized vectors."""
         records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
         if idx.verbose:
             records = pt.tqdm(records, desc="Writing vectors", unit="doc")
         count = total = 0
-        with open(out, "w", encoding="utf-8") as f:
+        offsets, docnos = [], []
+        with open(out, "w", encoding="utf-8") as f, open(work / FORWARD, "wb") as fwd:
             for n, rec in enumerate(records):
                 if "docno" not in rec or idx.column not in rec:
                     raise KeyError(f"record {n} lacks 'docno' or {idx.column!r}; index the output of "
@@ -160,7 +181,13 @@ class ImpactIndexer(pt.Indexer):
                 total += sum(vec.values())
                 f.write(json.dumps({"id": str(rec["docno"]), "contents": "", "vector": vec},
                                    ensure_ascii=False) + "\n")
+                offsets.append(fwd.tell())
+                docnos.append(str(rec["docno"]))
+                fwd.write(json.dumps(vec, ensure_ascii=False).encode("utf-8") + b"\n")
                 count += 1
+        np.save(work / OFFSETS, np.array(offsets, dtype=np.int64))
+        with open(work / DOCNOS, "w", encoding="utf-8") as f:
+            json.dump(docnos, f, ensure_ascii=False)
         return count, total
 
     def _run_anserini(self, docs_dir: Path, lucene_dir: Path):

@@ -54,3 +54,30 @@ def test_missing_model_is_a_clear_error(tmp_path):
     res = run_cli("inspect", "x", "--model", "omai-research/milco-650m", "--offline")
     assert res.returncode == 2 and "hf download omai-research/milco-650m" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_encode_index_search_round_trip(tiny_path, tmp_path):
+    from milco_pt import ExactIndex
+    from milco_pt.impact import quantize
+    from conftest import TEXTS
+    docs = tmp_path / "docs.tsv"
+    docs.write_text("".join(f"d{i}\t{t}\n" for i, t in enumerate(TEXTS)), encoding="utf-8")
+    queries = tmp_path / "q.tsv"
+    queries.write_text("1\tbrown fox\n2\tHund\n", encoding="utf-8")
+    common = ["--model", str(tiny_path)]
+    main(["encode", "--input", str(docs), "--output", str(tmp_path / "d.jsonl"), *common])
+    main(["encode", "--input", str(queries), "--output", str(tmp_path / "q.jsonl"), "--queries", *common])
+    main(["index", "--vectors", str(tmp_path / "d.jsonl"), "--index", str(tmp_path / "idx")])
+    main(["search", "--index", str(tmp_path / "idx"), "--queries", str(tmp_path / "q.jsonl"),
+          "--output", str(tmp_path / "run.trec"), "--k", "3"])
+    lines = (tmp_path / "run.trec").read_text().splitlines()
+    assert len(lines) == 6 and lines[0].split()[0] == "1" and lines[0].split()[-1] == "milco"
+    res = run_cli("index", "--vectors", str(tmp_path / "d.jsonl"), "--index", str(tmp_path / "idx"))
+    assert res.returncode == 2 and "overwrite" in res.stderr
+    milco = Milco.from_pretrained(str(tiny_path))
+    import pandas as pd
+    d = pd.DataFrame({"docno": [f"d{i}" for i in range(len(TEXTS))],
+                      "toks": [quantize(v, 100) for v in milco.encode_docs(TEXTS)]})
+    q = pd.DataFrame({"qid": ["1"], "query_toks": [quantize(milco.encode_queries(["brown fox"])[0], 100)]})
+    top = ExactIndex("toks").index(d).retriever(num_results=3)(q)
+    assert [ln.split()[2] for ln in lines[:3]] == top["docno"].tolist()
