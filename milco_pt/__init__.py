@@ -1,11 +1,31 @@
-"""milco-pt: MILCO multilingual and cross-lingual learned sparse retrieval for PyTerrier."""
-from .model import MilcoConfig, MilcoModel
-from .milco import Milco, MilcoQueryEncoder, MilcoDocEncoder, MilcoScorer
-from .views import combine, split, dot
-from .pruning import TopK, MassPrune, Threshold, top_k, mass_prune, threshold
-from .exact import ExactIndex, ExactRetriever
+"""milco-pt: MILCO multilingual and cross-lingual learned sparse retrieval for PyTerrier.
+
+Names are imported lazily, so ``import milco_pt.model`` needs only torch and transformers
+(e.g. on a GPU machine without PyTerrier).
+"""
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["MilcoConfig", "MilcoModel", "Milco", "MilcoQueryEncoder", "MilcoDocEncoder",
-           "MilcoScorer", "combine", "split", "dot", "TopK", "MassPrune", "Threshold", "top_k",
-           "mass_prune", "threshold", "ExactIndex", "ExactRetriever"]
+
+_EXPORTS = {
+    "MilcoConfig": "model", "MilcoModel": "model",
+    "Milco": "milco", "MilcoQueryEncoder": "milco", "MilcoDocEncoder": "milco", "MilcoScorer": "milco",
+    "combine": "views", "split": "views", "dot": "views",
+    "TopK": "pruning", "MassPrune": "pruning", "Threshold": "pruning", "top_k": "pruning",
+    "mass_prune": "pruning", "threshold": "pruning",
+    "ExactIndex": "exact", "ExactRetriever": "exact",
+    "ImpactIndex": "impact", "DualViewFusion": "fusion",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'milco_pt' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
