@@ -44,7 +44,12 @@ class Milco(pt.Transformer):
         self.batch_size = batch_size
         self.query_max_length = query_max_length
         self.doc_max_length = doc_max_length
-        self.views = check_views(views) if model.config.echo else (PIVOT,)
+        self.views = check_views(views)
+        if not model.config.echo:
+            if self.views == (SOURCE,):
+                raise ValueError("this checkpoint has no LexEcho head (config.echo is false), so no "
+                                 "source view: use views=('pivot',)")
+            self.views = (PIVOT,)
         self.text_field = text_field
         self.verbose = verbose
         self.name = name

@@ -151,6 +151,8 @@ def test_no_echo_checkpoint_has_pivot_only(tmp_path):
     assert all(t.startswith("e_") for t in m.encode_docs(["fox"])[0])
     with pytest.raises(ValueError, match="LexEcho"):
         m.encode_docs(["fox"], views=("source",))
+    with pytest.raises(ValueError, match="LexEcho"):
+        Milco.from_pretrained(str(tmp_path / "noecho"), views="source")
 
 
 def test_real_xlmr_tokenizer_sum_pooling(tmp_path):
