@@ -85,7 +85,6 @@ def cmd_inspect(args):
 
 
 def cmd_encode(args):
-    from .views import VIEWS, combine
     milco = _load(args)
     views = tuple(args.views.split(",")) if args.views else milco.views
     prune = _pruner(args)
@@ -99,23 +98,22 @@ def cmd_encode(args):
         for pair in read_texts(args.input, args.id_field, args.text_field):
             chunk.append(pair)
             if len(chunk) >= args.chunk:
-                n += _write(f, chunk, enc, views, prune, combine, VIEWS)
+                n += _write(f, chunk, enc, views, prune)
                 chunk = []
         if chunk:
-            n += _write(f, chunk, enc, views, prune, combine, VIEWS)
+            n += _write(f, chunk, enc, views, prune)
     os.replace(tmp, out)
     print(f"wrote {n} vectors to {out}", file=sys.stderr)
 
 
-def _write(f, chunk, enc, views, prune, combine, all_views):
+def _write(f, chunk, enc, views, prune):
+    """One view keeps its plain term names; both views are written with e_/m_ names."""
     ids, texts = zip(*chunk)
-    vecs = enc(list(texts), views=views, combined=False)
-    for i, doc_id in enumerate(ids):
-        if len(views) == 1:
-            vec = vecs[views[0]][i]
-        else:
-            vec = combine(*(vecs[v][i] for v in all_views))
-        f.write(json.dumps({"id": doc_id, "contents": texts[i], "vector": prune(vec)},
+    vecs = enc(list(texts), views=views, combined=len(views) > 1)
+    if len(views) == 1:
+        vecs = vecs[views[0]]
+    for doc_id, text, vec in zip(ids, texts, vecs):
+        f.write(json.dumps({"id": doc_id, "contents": text, "vector": prune(vec)},
                            ensure_ascii=False) + "\n")
     return len(ids)
 

@@ -198,7 +198,7 @@ class ImpactIndexer(pt.Indexer):
         if not self.index_ref.verbose:
             args += ["-quiet"]
         collection.main(args)
-        if not (lucene_dir / "segments_1").exists() and not list(lucene_dir.glob("segments_*")):
+        if not list(lucene_dir.glob("segments_*")):
             raise RuntimeError(f"Anserini did not produce an index in {lucene_dir}")
 
     @staticmethod

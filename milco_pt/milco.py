@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 import pandas as pd
 import pyterrier as pt
 
-from .views import PIVOT, SOURCE, VIEWS, ViewEncoder, check_texts, check_views, combine, dot
+from .views import PIVOT, SOURCE, VIEWS, ViewEncoder, check_texts, check_views, combine_all, dot
 
 QUERY_COLUMNS = {PIVOT: "query_toks", SOURCE: "query_src_toks"}
 DOC_COLUMNS = {PIVOT: "toks", SOURCE: "src_toks"}
@@ -110,10 +110,7 @@ class Milco(pt.Transformer):
         texts = check_texts(list(texts), "text")
         out = self.encoder.encode(texts, max_length, views or self.views, self.batch_size,
                                   self.verbose, desc)
-        if not combined:
-            return out
-        return [combine(p, s) for p, s in zip(out.get(PIVOT, [None] * len(texts)),
-                                               out.get(SOURCE, [None] * len(texts)))]
+        return combine_all(out) if combined else out
 
     def score(self, query: str, text: str) -> float:
         """The authors' score: pivot dot product + source dot product."""
@@ -184,10 +181,7 @@ class _Part(pt.Transformer):
 
     def _assign(self, frame, vectors, columns):
         if self.combined:
-            n = len(frame)
-            vecs = [combine(p, s) for p, s in zip(vectors.get(PIVOT, [None] * n),
-                                                   vectors.get(SOURCE, [None] * n))]
-            return frame.assign(**{columns[PIVOT]: vecs})
+            return frame.assign(**{columns[PIVOT]: combine_all(vectors)})
         return frame.assign(**{columns[v]: vectors[v] for v in self.views})
 
     def __repr__(self):

@@ -26,6 +26,12 @@ def combine(pivot: Optional[dict], source: Optional[dict]) -> dict:
     return out
 
 
+def combine_all(vectors: dict[str, list[dict]]) -> list[dict]:
+    """Per-text combined vectors from ``{view: [vector per text]}`` (either view may be absent)."""
+    n = len(next(iter(vectors.values()), []))
+    return [combine(p, s) for p, s in zip(vectors.get(PIVOT, [None] * n), vectors.get(SOURCE, [None] * n))]
+
+
 def split(combined: dict) -> tuple[dict, dict]:
     """Inverse of :func:`combine`."""
     pivot, source = {}, {}
