@@ -19,12 +19,17 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'milco_pt' has no attribute {name!r}")
+def lazy_exports(module: str, exports: dict):
+    """A module ``__getattr__`` importing each exported name from its submodule on first use."""
+    def __getattr__(name):
+        if name in exports:
+            mod = importlib.import_module(f".{exports[name]}", module)
+            return getattr(mod, name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    return __getattr__
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__():

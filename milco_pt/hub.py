@@ -38,18 +38,23 @@ def _is_offline(local_files_only: bool) -> bool:
 
 
 def resolve_checkpoint(name_or_path: str, revision: Optional[str] = None,
-                       local_files_only: bool = False) -> Path:
-    """A local folder holding the checkpoint: the path itself, or the hub snapshot."""
+                       local_files_only: bool = False, extra_files: tuple = (),
+                       kind: str = "MILCO checkpoint") -> Path:
+    """A local folder holding the checkpoint: the path itself, or the hub snapshot.
+
+    ``extra_files``: further file patterns to fetch (e.g. BGE-M3's ``sparse_linear.pt``).
+    """
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise FileNotFoundError(f"{path} has no config.json: not a MILCO checkpoint folder")
+            raise FileNotFoundError(f"{path} has no config.json: not a {kind} folder")
         return path
     if path.exists() or str(name_or_path).startswith((".", "/", "~")) or name_or_path.count("/") != 1:
         raise FileNotFoundError(f"no checkpoint folder at {name_or_path!r} (and it is not a hub id "
                                 "of the form owner/name)")
     from huggingface_hub import snapshot_download
-    patterns = ["config.json", *WEIGHT_FILES, "*.safetensors", *TOKENIZER_FILES, "en_tokenizer/*"]
+    patterns = ["config.json", *WEIGHT_FILES, "*.safetensors", *TOKENIZER_FILES, "en_tokenizer/*",
+                *extra_files]
     if not _is_offline(local_files_only):
         try:
             from huggingface_hub import list_repo_files
@@ -67,11 +72,12 @@ def resolve_checkpoint(name_or_path: str, revision: Optional[str] = None,
                                         local_files_only=_is_offline(local_files_only)))
     except Exception as e:
         raise MissingFilesError(
-            f"MILCO checkpoint {name_or_path!r}{f' @ {revision}' if revision else ''} is neither in "
+            f"{kind} {name_or_path!r}{f' @ {revision}' if revision else ''} is neither in "
             f"the local Hugging Face cache nor downloadable here ({type(e).__name__}: {e}).\n"
             f"On a machine with internet run:\n  hf download {name_or_path}"
             f"{f' --revision {revision}' if revision else ''} --include config.json "
-            "'*.safetensors' pytorch_model.bin 'tokenizer*' sentencepiece.bpe.model\n"
+            "'*.safetensors' pytorch_model.bin 'tokenizer*' sentencepiece.bpe.model "
+            f"{' '.join(extra_files)}\n"
             "then copy the Hugging Face cache over, or pass the downloaded folder's path.") from e
     if not (folder / "config.json").exists():
         raise MissingFilesError(f"{name_or_path!r} has no config.json on the hub")

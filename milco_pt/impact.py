@@ -9,11 +9,8 @@ and moved into place only when complete.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
-from enum import Enum
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
@@ -22,6 +19,7 @@ import pandas as pd
 import pyterrier as pt
 
 from . import java
+from .staging import IndexingMode, StagedIndex, folder_bytes, staged
 
 DEFAULT_SCALE = 100
 FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
@@ -44,12 +42,7 @@ def check_term(term: str) -> str:
     return term
 
 
-class IndexingMode(Enum):
-    create = "create"
-    overwrite = "overwrite"
-
-
-class ImpactIndex(pt.Artifact, pt.Indexer):
+class ImpactIndex(StagedIndex):
     """A Lucene impact index of one toks column, searched with ``LuceneImpactSearcher``'s engine."""
 
     ARTIFACT_TYPE = "sparse_index"
@@ -78,19 +71,6 @@ class ImpactIndex(pt.Artifact, pt.Indexer):
     def __repr__(self):
         return f"ImpactIndex({str(self.path)!r}, column={self.column!r}, scale={self.scale!r})"
 
-    def built(self) -> bool:
-        return (self.path / "pt_meta.json").exists()
-
-    def meta(self) -> dict:
-        """The index's ``pt_meta.json``."""
-        if not self.built():
-            raise FileNotFoundError(f"no complete impact index at {self.path}")
-        with open(self.path / "pt_meta.json", encoding="utf-8") as f:
-            return json.load(f)
-
-    def __len__(self):
-        return self.meta()["doc_count"]
-
     def vectors(self, docnos: Iterable[str]) -> list[dict]:
         """The stored quantized vectors of the given documents (for exact re-scoring)."""
         if not hasattr(self, "_lookup"):
@@ -111,14 +91,8 @@ class ImpactIndex(pt.Artifact, pt.Indexer):
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1) -> "ImpactIndexer":
         return ImpactIndexer(self, IndexingMode(mode), threads)
 
-    def index(self, it: Iterable[dict]) -> "ImpactIndex":
-        return self.indexer().index(it)
-
     def retriever(self, num_results: int = 1000, threads: int = 1) -> "ImpactRetriever":
         return ImpactRetriever(self, num_results, threads)
-
-    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
-        return self.retriever()(inp)
 
 
 class ImpactIndexer(pt.Indexer):
@@ -134,11 +108,7 @@ class ImpactIndexer(pt.Indexer):
 
     def index(self, it: Iterable[dict]) -> ImpactIndex:
         idx = self.index_ref
-        if idx.path.exists() and self.mode == IndexingMode.create:
-            raise FileExistsError(f"{idx.path} exists; use .indexer(mode='overwrite') to replace it")
-        idx.path.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{idx.path.name}.", suffix=".building", dir=idx.path.parent))
-        try:
+        with staged(idx.path, self.mode) as work:
             started = time.time()
             docs_dir, lucene_dir = work / "docs", work / "index"
             docs_dir.mkdir()
@@ -152,7 +122,7 @@ class ImpactIndexer(pt.Indexer):
                 "package_hint": "milco-pt", "column": idx.column, "scale": idx.scale,
                 "quantization": "round(weight * scale), zeros dropped", "doc_count": count,
                 "sum_of_weights": total, "build_seconds": round(time.time() - started, 3),
-                "index_bytes": sum(f.stat().st_size for f in lucene_dir.rglob("*") if f.is_file()),
+                "index_bytes": folder_bytes(lucene_dir),
                 "anserini_jar": Path(java.anserini_jar()).name, **idx.extra_meta,
             }
             for f in lucene_dir.iterdir():
@@ -160,9 +130,6 @@ class ImpactIndexer(pt.Indexer):
             lucene_dir.rmdir()
             with open(work / "pt_meta.json", "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=2, ensure_ascii=False)
-            self._move_into_place(work, idx.path)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
         return idx
 
     def _write_collection(self, it, out: Path, work: Path, idx: ImpactIndex) -> tuple[int, int]:
@@ -200,16 +167,6 @@ class ImpactIndexer(pt.Indexer):
         collection.main(args)
         if not list(lucene_dir.glob("segments_*")):
             raise RuntimeError(f"Anserini did not produce an index in {lucene_dir}")
-
-    @staticmethod
-    def _move_into_place(work: Path, final: Path):
-        old = None
-        if final.exists():
-            old = final.with_name(f".{final.name}.{os.getpid()}.old")
-            final.rename(old)
-        work.rename(final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 class ImpactRetriever(pt.Transformer):

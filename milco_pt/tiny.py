@@ -128,3 +128,39 @@ def real_xlmr_tokenizer_path() -> Optional[Path]:
         return None
     p = Path(semantra_multilingual.__file__).parent / "assets" / "multilingual-e5-small"
     return p if (p / "tokenizer.json").exists() else None
+
+
+def build_tiny_splade(path, en_vocab=None, seed: int = 0, hidden: int = 24):
+    """A random BERT masked-LM in the layout of ``naver/splade-v3`` (weights, config, vocab)."""
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
+    en_vocab = en_vocab if en_vocab is not None else build_en_vocab()
+    if isinstance(en_vocab, (str, Path)):
+        en_vocab = read_vocab(Path(en_vocab))
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "vocab.txt").write_text("\n".join(en_vocab) + "\n", encoding="utf-8")
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(BertConfig(vocab_size=len(en_vocab), hidden_size=hidden, num_hidden_layers=2,
+                                       num_attention_heads=2, intermediate_size=2 * hidden))
+    model.save_pretrained(path)
+    BertTokenizer(vocab={t: i for i, t in enumerate(en_vocab)}, do_lower_case=True).save_pretrained(path)
+    return path
+
+
+def build_tiny_m3(path, m_tokenizer=None, seed: int = 0, hidden: int = 32):
+    """A random XLM-R encoder with a sparse head, in the layout of ``BAAI/bge-m3``."""
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+    from .baselines.sparse import M3Model
+    m_tokenizer = m_tokenizer if m_tokenizer is not None else build_m_tokenizer()
+    if isinstance(m_tokenizer, (str, Path)):
+        m_tokenizer = load_tokenizer(str(m_tokenizer), local_files_only=True)
+    torch.manual_seed(seed)
+    encoder = XLMRobertaModel(XLMRobertaConfig(
+        vocab_size=len(m_tokenizer), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=2 * hidden, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+        bos_token_id=0, eos_token_id=2), add_pooling_layer=False)
+    model = M3Model(encoder)
+    torch.nn.init.normal_(model.sparse_linear.weight, std=0.5)
+    return model.save_pretrained(path, m_tokenizer)

@@ -74,6 +74,18 @@ def check_texts(texts: Sequence, column: str, ids: Optional[Sequence] = None) ->
     return out
 
 
+def autocast(device: torch.device, precision: str = "auto"):
+    """Mixed precision context: ``auto`` is bf16 autocast on GPU and plain fp32 on CPU."""
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    if precision == "fp32":
+        return nullcontext()
+    if precision not in ("bf16", "fp16"):
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {precision!r}")
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
 class ViewEncoder:
     """Runs a :class:`~milco_pt.model.MilcoModel` over texts and returns per-view dicts.
 
@@ -95,14 +107,6 @@ class ViewEncoder:
         self.source_names = np.array(pieces, dtype=object)
         self.special_ids = np.array(sorted(m_tokenizer.all_special_ids), dtype=np.int64)
 
-    def _autocast(self):
-        prec = self.precision
-        if prec == "auto":
-            prec = "bf16" if self.device.type == "cuda" else "fp32"
-        if prec == "fp32":
-            return nullcontext()
-        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[prec]
-        return torch.autocast(device_type=self.device.type, dtype=dtype)
 
     def encode(self, texts: Iterable[str], max_length: int, views=VIEWS, batch_size: int = 32,
                verbose: bool = False, desc: str = "Encoding") -> dict[str, list[dict]]:
@@ -123,7 +127,7 @@ class ViewEncoder:
                                    max_length=max_length, return_tensors="pt")
             ids = enc["input_ids"].to(self.device)
             mask = enc["attention_mask"].to(self.device)
-            with torch.inference_mode(), self._autocast():
+            with torch.inference_mode(), autocast(self.device, self.precision):
                 pivot, source = self.model.encode(ids, mask, pivot=PIVOT in views, source=SOURCE in views)
             if pivot is not None:
                 for i, vec in zip(batch, self._pivot_dicts(pivot)):
