@@ -4,6 +4,7 @@
   milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
   milco-pt index --vectors vecs.jsonl --index idx     Anserini impact index of encoded vectors
   milco-pt search --index idx --queries q.jsonl --output run.trec
+  milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt tiny PATH                                write a small random model (for trying things)
 """
 from __future__ import annotations
@@ -138,14 +139,38 @@ def cmd_index(args):
 
 def cmd_search(args):
     import pandas as pd
-    import pyterrier as pt
     from .impact import ImpactIndex
     queries = pd.DataFrame([{"qid": r["docno"], "query_toks": r["toks"]} for r in read_vectors(args.queries)])
     res = ImpactIndex(args.index).retriever(num_results=args.k, threads=args.threads)(queries)
-    tmp = args.output + ".partial"
-    pt.io.write_results(res, tmp, format="trec", run_name=args.run_name)
-    os.replace(tmp, args.output)
-    print(f"wrote {len(res)} results for {len(queries)} queries to {args.output}", file=sys.stderr)
+    _write_run(res, args.output, args.run_name, len(queries))
+
+
+def _write_run(res, output: str, run_name: str, n_queries: int):
+    import pyterrier as pt
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    tmp = output + ".partial"
+    pt.io.write_results(res, tmp, format="trec", run_name=run_name)
+    os.replace(tmp, output)
+    print(f"wrote {len(res)} results for {n_queries} queries to {output}", file=sys.stderr)
+
+
+def cmd_bm25(args):
+    import pandas as pd
+    from .baselines.bm25 import BM25Index
+    index = BM25Index(args.index, language=args.language)
+    if args.corpus and (args.overwrite or not index.built()):
+        docs = ({"docno": i, "text": t} for i, t in read_texts(args.corpus, args.id_field, args.text_field))
+        index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(docs)
+        print(f"indexed {len(index)} documents into {args.index} ({index.meta()['analyzer']} analyzer)",
+              file=sys.stderr)
+    elif not index.built():
+        raise FileNotFoundError(f"no BM25 index at {args.index}: pass --corpus to build it")
+    elif args.corpus:
+        print(f"using the existing index {args.index} (--overwrite rebuilds it)", file=sys.stderr)
+    if args.topics:
+        topics = pd.DataFrame(list(read_texts(args.topics)), columns=["qid", "query"])
+        res = index.bm25(num_results=args.k, k1=args.k1, b=args.b, threads=args.threads)(topics)
+        _write_run(res, args.output, args.run_name, len(topics))
 
 
 def cmd_tiny(args):
@@ -207,6 +232,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--threads", type=int, default=1)
     sp.add_argument("--run-name", default="milco")
     sp.set_defaults(fn=cmd_search)
+
+    sp = sub.add_parser("bm25", help="BM25 baseline: build a Lucene index with the language's "
+                        "analyzer (if needed) and search it; TREC run out")
+    sp.add_argument("--index", required=True)
+    sp.add_argument("--corpus", default=None, help="jsonl(.gz) or tsv documents to index")
+    sp.add_argument("--language", default="en", help="pyserini code (en, de, ja, zh, ...) or generic")
+    sp.add_argument("--topics", default=None, help="tsv qid<TAB>query or jsonl")
+    sp.add_argument("--output", default="run.bm25.trec")
+    sp.add_argument("--k", type=int, default=1000)
+    sp.add_argument("--k1", type=float, default=0.9)
+    sp.add_argument("--b", type=float, default=0.4)
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--id-field", default=None)
+    sp.add_argument("--text-field", default=None)
+    sp.add_argument("--overwrite", action="store_true")
+    sp.add_argument("--run-name", default="bm25")
+    sp.set_defaults(fn=cmd_bm25)
 
     sp = sub.add_parser("tiny", help="write a small random MILCO checkpoint (no download)")
     sp.add_argument("path")

@@ -66,6 +66,7 @@ def test_m3_sparse_matches_flagembedding_formula(m3_path):
     for text, vec in zip(TEXTS, got):
         assert_close(vec, m3_reference(m3, text))
         assert not {"<s>", "</s>", "<pad>", "<unk>"} & set(vec)
+    assert m3.encode_docs(["fox " * 3000])[0], "inputs longer than the position table are truncated"
     q = m3.encode_queries(["brown fox"])[0]
     assert m3.score("brown fox", TEXTS[0]) == pytest.approx(sum(w * got[0].get(t, 0) for t, w in q.items()), rel=1e-6)
 

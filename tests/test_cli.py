@@ -81,3 +81,28 @@ def test_encode_index_search_round_trip(tiny_path, tmp_path):
     q = pd.DataFrame({"qid": ["1"], "query_toks": [quantize(milco.encode_queries(["brown fox"])[0], 100)]})
     top = ExactIndex("toks").index(d).retriever(num_results=3)(q)
     assert [ln.split()[2] for ln in lines[:3]] == top["docno"].tolist()
+
+
+def test_bm25_builds_once_and_searches_like_the_python_api(tmp_path, capsys):
+    import pandas as pd
+    from milco_pt.baselines import BM25Index
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"docno": f"d{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in
+                              enumerate(["Der schnelle Hund läuft", "Hunde laufen schnell", "eine Katze schläft"])),
+                      encoding="utf-8")
+    topics = tmp_path / "q.tsv"
+    topics.write_text("q1\tHund\nq2\tschlafende Katzen\n", encoding="utf-8")
+    run, idx = tmp_path / "runs" / "bm25.trec", tmp_path / "idx"
+    args = ["bm25", "--corpus", str(corpus), "--topics", str(topics), "--index", str(idx), "--language", "de",
+            "--output", str(run)]
+    main(args)
+    first = run.read_text()
+    main(args)
+    assert "using the existing index" in capsys.readouterr().err
+    assert run.read_text() == first
+    expected = BM25Index(idx).bm25()(pd.DataFrame({"qid": ["q1", "q2"], "query": ["Hund", "schlafende Katzen"]}))
+    lines = [line.split() for line in first.splitlines()]
+    assert [(q, d) for q, _, d, *_ in lines] == list(zip(expected["qid"], expected["docno"]))
+    assert {d for q, _, d, *_ in lines if q == "q1"} == {"d0", "d1"}, "German stemming: Hund ~ Hunde"
+    r = run_cli("bm25", "--index", str(tmp_path / "none"), "--topics", str(topics))
+    assert r.returncode == 2 and "pass --corpus" in r.stderr

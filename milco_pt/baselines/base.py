@@ -32,6 +32,7 @@ class TextEncoder(pt.Transformer):
         self.model.to(self.device).eval()
         self.precision = precision
         self.verbose = verbose
+        self.max_positions = self._max_positions(model)
         self.name: Optional[str] = None
         self._kwargs = dict(batch_size=batch_size, query_max_length=query_max_length,
                             doc_max_length=doc_max_length, text_field=text_field, device=device,
@@ -43,6 +44,13 @@ class TextEncoder(pt.Transformer):
         args = [f"{k}={v!r}" for k, v in self._kwargs.items() if v != defaults.get(k)]
         head = f"{cls}.from_pretrained({self.name!r}" if self.name else f"{cls}(model, tokenizer"
         return head + "".join(", " + a for a in args) + ")"
+
+    @staticmethod
+    def _max_positions(model) -> int:
+        """Longest input the position embeddings allow (RoBERTa-style models reserve 2 slots)."""
+        config = getattr(model, "config", None) or model.encoder.config
+        n = getattr(config, "max_position_embeddings", None) or 10 ** 9
+        return n - 2 if config.model_type in ("xlm-roberta", "roberta", "camembert") else n
 
     # -- what a subclass provides -------------------------------------------------------------
 
@@ -67,7 +75,7 @@ class TextEncoder(pt.Transformer):
     def encode(self, texts: Sequence[str], is_query: bool, desc: str = "Encoding") -> list:
         """Vectors of ``texts``, encoded longest first in batches (results in input order)."""
         texts = [self.prepare(t, is_query) for t in texts]
-        max_length = self.query_max_length if is_query else self.doc_max_length
+        max_length = min(self.query_max_length if is_query else self.doc_max_length, self.max_positions)
         out = [self.empty() for _ in texts]
         todo = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: -len(texts[i]))
         batches = [todo[s:s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
