@@ -5,49 +5,21 @@
   milco-pt index --vectors vecs.jsonl --index idx     Anserini impact index of encoded vectors
   milco-pt search --index idx --queries q.jsonl --output run.trec
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
+  milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
+  milco-pt datasets info [ddtp/ja-en/test]          languages, sizes, or one task's counts
   milco-pt tiny PATH                                write a small random model (for trying things)
 """
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+
+from .datasets.formats import read_jsonl, read_texts
 
 DEFAULT_MODEL = "omai-research/milco-650m"
-ID_KEYS = ("docno", "id", "_id", "qid")
-TEXT_KEYS = ("text", "contents", "query")
-
-
-def read_texts(path: str, id_field=None, text_field=None) -> Iterator[tuple[str, str]]:
-    """``(id, text)`` pairs from a jsonl(.gz) file or a tsv (id<TAB>text); titles are prefixed."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        if ".jsonl" in path or ".json" in path:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                rec = json.loads(line)
-                ik = id_field or next((k for k in ID_KEYS if k in rec), None)
-                tk = text_field or next((k for k in TEXT_KEYS if k in rec), None)
-                if ik not in rec or tk not in rec:
-                    raise SystemExit(f"{path}:{n}: needs an id ({'/'.join(ID_KEYS)}) and a text "
-                                     f"({'/'.join(TEXT_KEYS)}) field, or --id-field/--text-field")
-                text = rec[tk]
-                if rec.get("title"):
-                    text = f"{rec['title']} {text}"
-                yield str(rec[ik]), text
-        else:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) < 2:
-                    raise SystemExit(f"{path}:{n}: a tsv line must be id<TAB>text")
-                yield parts[0], parts[-1]
 
 
 def _pruner(args):
@@ -121,12 +93,8 @@ def _write(f, chunk, enc, views, prune):
 
 def read_vectors(path: str):
     """Records ``{docno, toks}`` from a JsonVectorCollection jsonl (as ``encode`` writes)."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                rec = json.loads(line)
-                yield {"docno": str(rec["id"]), "toks": rec["vector"]}
+    for rec in read_jsonl(path):
+        yield {"docno": str(rec["id"]), "toks": rec["vector"]}
 
 
 def cmd_index(args):
@@ -171,6 +139,36 @@ def cmd_bm25(args):
         topics = pd.DataFrame(list(read_texts(args.topics)), columns=["qid", "query"])
         res = index.bm25(num_results=args.k, k1=args.k1, b=args.b, threads=args.threads)(topics)
         _write_run(res, args.output, args.run_name, len(topics))
+
+
+def cmd_build_ddtp(args):
+    import tempfile
+    from .datasets.ddtp import DEFAULT_LANGUAGES, fetch
+    from .datasets.ddtp_build import build
+    languages = args.languages.split(",") if args.languages else list(DEFAULT_LANGUAGES)
+    with tempfile.TemporaryDirectory() as tmp:
+        lists = Path(args.lists) if args.lists else fetch(Path(tmp), languages, args.mirror, args.suite)
+        manifest = build(lists, Path(args.out), languages, args.min_queries, args.min_translations)
+    for lang, c in manifest["languages"].items():
+        print(f"{lang:6s} {c['queries']:6d} queries {c['docs']:6d} docs (test: {c['test_queries']} / {c['test_docs']})")
+    if manifest["dropped_languages"]:
+        print(f"dropped (< {args.min_queries} queries): {manifest['dropped_languages']}")
+    print(f"wrote {args.out} (archive {manifest['archive_date']})", file=sys.stderr)
+
+
+def cmd_datasets_info(args):
+    from .datasets import get
+    from .datasets.ddtp import SHIPPED
+    if args.name:
+        ds = get(args.name)
+        topics = ds.get_topics()
+        print(f"{args.name}: {len(topics)} queries ({int((~topics['shares_latin_word']).sum())} hard), "
+              f"{len(ds.get_qrels())} qrels, {sum(1 for _ in ds.get_corpus_iter())} documents")
+        return
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    print(f"DDTP (Debian archive of {manifest['archive_date']}), {manifest['groups']} groups")
+    for lang, c in manifest["languages"].items():
+        print(f"  {lang:6s} test: {c['test_queries']:5d} queries {c['test_docs']:5d} docs")
 
 
 def cmd_tiny(args):
@@ -250,6 +248,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--run-name", default="bm25")
     sp.set_defaults(fn=cmd_bm25)
 
+    sp = sub.add_parser("datasets", help="build or describe test collections")
+    dsub = sp.add_subparsers(dest="datasets_command", required=True)
+    bp = dsub.add_parser("build-ddtp", help="fetch Debian's Translation files with apt and build DDTP")
+    bp.add_argument("--out", required=True)
+    bp.add_argument("--lists", default=None, help="apt lists folder already holding Translation files")
+    bp.add_argument("--languages", default=None, help="comma-separated (default: the 19 DDTP languages)")
+    bp.add_argument("--min-translations", type=int, default=3,
+                    help="keep groups translated into at least this many languages (size control)")
+    bp.add_argument("--min-queries", type=int, default=200, help="drop languages with fewer queries")
+    bp.add_argument("--mirror", default="http://deb.debian.org/debian")
+    bp.add_argument("--suite", default="bookworm")
+    bp.set_defaults(fn=cmd_build_ddtp)
+    ip = dsub.add_parser("info", help="languages and sizes, or one task's counts")
+    ip.add_argument("name", nargs="?", default=None, help="e.g. ddtp/ja-en/test")
+    ip.set_defaults(fn=cmd_datasets_info)
+
     sp = sub.add_parser("tiny", help="write a small random MILCO checkpoint (no download)")
     sp.add_argument("path")
     sp.add_argument("--real-tokenizer", action="store_true",
@@ -266,7 +280,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.fn(args)
-    except (MissingFilesError, FileNotFoundError, FileExistsError, ValueError, TypeError) as e:
+    except (MissingFilesError, FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as e:
         parser.exit(2, f"milco-pt {args.command}: error: {e}\n")
 
 

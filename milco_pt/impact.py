@@ -212,11 +212,20 @@ class ImpactRetriever(pt.Transformer):
             queries.add(jq)
             qids.add(key)
         hits = self.searcher().batch_search(queries, qids, int(self.num_results), int(self.threads))
-        rows = inp.to_dict("records")
-        out = []
-        for key, row in zip(keys, rows):
-            for rank, h in enumerate(hits.get(key) or []):
-                out.append({**row, "docno": h.docid, "score": float(h.score), "rank": rank})
-        if not out:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
-        return pd.DataFrame(out)
+        return results_frame(inp, hits, keys)
+
+
+def results_frame(inp: pd.DataFrame, hits, keys: list[str]) -> pd.DataFrame:
+    """Anserini's ``{key: ScoredDoc[]}`` as a result frame: each input row repeated per hit."""
+    docnos, scores, counts = [], [], []
+    for key in keys:
+        found = hits.get(key) or []
+        counts.append(len(found))
+        for h in found:
+            docnos.append(h.docid)
+            scores.append(h.score)
+    if not docnos:
+        return pd.DataFrame(columns=list(inp.columns) + ["docno", "score", "rank"])
+    out = inp.iloc[np.repeat(np.arange(len(inp)), counts)].reset_index(drop=True)
+    return out.assign(docno=docnos, score=np.asarray(scores, dtype=np.float64),
+                      rank=np.concatenate([np.arange(c) for c in counts]))

@@ -16,6 +16,7 @@ import pandas as pd
 import pyterrier as pt
 
 from .. import java
+from ..impact import results_frame
 from ..staging import IndexingMode, StagedIndex, folder_bytes, staged
 
 GENERIC = "generic"
@@ -208,10 +209,4 @@ class BM25Retriever(pt.Transformer):
             queries.add(q)
             keys.add(str(n))
         hits = self.searcher().batch_search(queries, keys, int(self.num_results), int(self.threads))
-        out = []
-        for n, row in enumerate(inp.to_dict("records")):
-            for rank, h in enumerate(hits.get(str(n)) or []):
-                out.append({**row, "docno": h.docid, "score": float(h.score), "rank": rank})
-        if not out:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
-        return pd.DataFrame(out)
+        return results_frame(inp, hits, [str(n) for n in range(len(inp))])

@@ -7,8 +7,10 @@ English description's, i.e. it translates the current text.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -90,3 +92,103 @@ def _decompress(path: Path) -> str:
         raw = path.read_bytes()
     return raw.decode("utf-8")
 
+
+
+DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "pt_BR", "pl", "cs", "uk", "ru", "fi", "ja", "ko", "zh_CN",
+                     "da", "sk", "nl", "sv", "hu")
+MIRROR, SUITE = "http://deb.debian.org/debian", "bookworm"
+
+
+def fetch(folder: Path, languages=DEFAULT_LANGUAGES, mirror: str = MIRROR, suite: str = SUITE) -> Path:
+    """Fetch ``Translation-*`` files with apt into ``folder/lists``, using a private apt config
+    (``Acquire::Languages`` lists the languages); the system's apt setup is never touched."""
+    folder = Path(folder).resolve()
+    parts, lists, cache = folder / "sourceparts", folder / "lists", folder / "cache"
+    for d in (parts, lists / "partial", cache / "archives" / "partial"):
+        d.mkdir(parents=True, exist_ok=True)
+    (parts / "ddtp.sources").write_text(
+        f"Types: deb\nURIs: {mirror}\nSuites: {suite}\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", encoding="utf-8")
+    cmd = ["apt-get", "-q", "-o", "Dir::Etc::SourceList=/dev/null", "-o", f"Dir::Etc::SourceParts={parts}",
+           "-o", f"Dir::State::Lists={lists}", "-o", f"Dir::Cache={cache}",
+           "-o", "Debug::NoLocking=1", "-o", f"Acquire::Languages={','.join(languages)}", "update"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"apt-get update failed ({r.returncode}): {r.stderr.strip()[-500:]}")
+    return lists
+
+
+def translation_files(lists: Path) -> dict[str, Path]:
+    """``{language: Translation file}`` in an apt lists folder."""
+    out = {}
+    for f in sorted(Path(lists).glob("*_i18n_Translation-*")):
+        lang = f.name.split("Translation-")[1].split(".")[0].replace("%5f", "_")
+        out[lang] = f
+    return out
+
+
+def archive_date(lists: Path) -> str:
+    """The ``Date`` of the suite's InRelease file (the archive state the collection reflects)."""
+    for f in sorted(Path(lists).glob("*InRelease")):
+        for line in f.read_text(errors="replace").splitlines():
+            if line.startswith("Date:"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+SHIPPED = Path(__file__).parent / "data" / "ddtp"
+ASCII_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*")
+
+
+@lru_cache(maxsize=4)
+def _read(folder: str) -> tuple:
+    import pandas as pd
+    from .formats import read_jsonl
+    folder = Path(folder)
+    if not (folder / "docs.jsonl.xz").exists():
+        raise FileNotFoundError(f"no DDTP collection in {folder}: build one with "
+                                "`milco-pt datasets build-ddtp --out DIR`")
+    docs = pd.DataFrame(list(read_jsonl(folder / "docs.jsonl.xz")))
+    queries = pd.DataFrame(list(read_jsonl(folder / "queries.jsonl.xz")))
+    return docs, queries
+
+
+def ascii_words(text: str) -> set[str]:
+    """Lowercased ASCII words of 2+ characters with a letter (package names, acronyms, code)."""
+    return {w.lower() for w in ASCII_WORD.findall(text) if len(w) >= 2 and not w.isdigit()}
+
+
+def languages(folder=None) -> list[str]:
+    """The languages of a built collection (the shipped one by default)."""
+    return sorted(_read(str(folder or SHIPPED))[1]["lang"].unique())
+
+
+def task(query_lang: str, doc_lang: str, split: str = "test", folder=None):
+    """A DDTP task as a :class:`~milco_pt.datasets.collection.Collection`: queries are short
+    descriptions in ``query_lang``, documents long descriptions in ``doc_lang`` (``en`` for
+    cross-lingual X->en, ``query_lang`` for monolingual X->X) of the same split; the relevant
+    documents of a query are its group's. Topics carry ``lang``, ``group`` and
+    ``shares_latin_word``; the ``hard`` variant keeps the queries without such a shared word."""
+    import pandas as pd
+    from .collection import Collection
+    if split not in ("train", "dev", "test"):
+        raise ValueError(f"split must be train, dev or test, not {split!r}")
+    docs, queries = _read(str(folder or SHIPPED))
+    have = set(queries["lang"])
+    for lang in (query_lang, doc_lang):
+        if lang not in have:
+            raise ValueError(f"DDTP has no language {lang!r}; it has {sorted(have)}")
+    d = docs[(docs["lang"] == doc_lang) & (docs["split"] == split)]
+    q = queries[(queries["lang"] == query_lang) & (queries["split"] == split) & queries["group"].isin(set(d["group"]))]
+    by_group = d.groupby("group")
+    words = {g: set().union(*(ascii_words(t) for t in texts)) for g, texts in by_group["text"]}
+    topics = pd.DataFrame({"qid": q["qid"].values, "query": q["text"].values, "lang": query_lang,
+                           "group": q["group"].values,
+                           "shares_latin_word": [bool(ascii_words(t) & words[g]) for t, g in zip(q["text"], q["group"])]})
+    members = {g: list(ds) for g, ds in by_group["docno"]}
+    qrels = pd.DataFrame([(qid, docno, 1) for qid, g in zip(topics["qid"], topics["group"]) for docno in members[g]],
+                         columns=["qid", "docno", "label"])
+    records = d[["docno", "text"]].to_dict("records")
+    name = f"milco_pt.datasets.get('ddtp/{query_lang}-{doc_lang}/{split}')"
+    return Collection(name, topics, qrels, lambda: iter(records), query_lang.split("_")[0], doc_lang.split("_")[0],
+                      variants={"hard": lambda t: t[~t["shares_latin_word"]]})
