@@ -2,6 +2,8 @@
 
     milco_pt.datasets.get("ddtp/ja-en/test")       # cross-lingual: Japanese queries, English docs
     milco_pt.datasets.get("ddtp/de-de/test")       # monolingual German
+    milco_pt.datasets.get("miracl/ja/dev")        # via ir_datasets; also mrtydi/, neuclir/, beir/
+    milco_pt.datasets.get("mldr/ja/test")         # hub or folder=; also mkqa/<lang> (folder=), limit
     milco_pt.datasets.local(corpus=..., topics=..., qrels=...)
 """
 from __future__ import annotations
@@ -16,16 +18,35 @@ DDTP_NAME = re.compile(r"^ddtp/([A-Za-z_]+)-([A-Za-z_]+)/(train|dev|test)$")
 
 
 def get(name: str, **kwargs) -> Collection:
-    """A collection by name: ``ddtp/<query lang>-<doc lang>/<split>`` (``folder=`` for a DDTP
-    collection built elsewhere), or any ``irds:`` name PyTerrier knows."""
+    """A collection by name (see the module docstring); ``kwargs`` go to the loader (e.g.
+    ``folder=`` for a local copy, ``lowercase=`` for MIRACL)."""
+    from . import benchmarks as b
     m = DDTP_NAME.match(name)
     if m:
         from .ddtp import task
         return task(m.group(1), m.group(2), m.group(3), **kwargs)
-    if name.startswith("ddtp"):
+    parts = name.split("/")
+    kind = parts[0]
+    if kind == "ddtp":
         raise ValueError(f"DDTP names look like 'ddtp/ja-en/test' or 'ddtp/de-de/dev', not {name!r}")
     if name.startswith("irds:"):
-        import pyterrier as pt
-        return pt.get_dataset(name)
-    raise ValueError(f"unknown collection {name!r}: use 'ddtp/<q>-<d>/<split>', an 'irds:' name, "
-                     "or milco_pt.datasets.local(...)")
+        return b.irds(name[5:], **kwargs)
+    if kind == "miracl" and len(parts) == 3:
+        return b.miracl(parts[1], parts[2], **kwargs)
+    if kind == "mrtydi" and len(parts) == 3:
+        return b.irds(f"mr-tydi/{parts[1]}/{parts[2]}", **kwargs)
+    if kind == "neuclir" and len(parts) == 3:
+        return b.irds(f"neuclir/1/{parts[1]}/{parts[2]}", **kwargs)
+    if kind == "beir" and len(parts) in (2, 3):
+        return b.irds(name, **kwargs)
+    if kind == "mldr" and len(parts) == 3:
+        return b.mldr(parts[1], parts[2], **kwargs)
+    if kind == "mkqa" and len(parts) == 2:
+        if "folder" not in kwargs:
+            raise ValueError("MKQA needs folder= (BGE-M3's qa_data/<lang>.jsonl and the NQ passages)")
+        return b.mkqa(parts[1], **kwargs)
+    if name == "limit":
+        return b.limit(**kwargs)
+    raise ValueError(f"unknown collection {name!r}: use ddtp/<q>-<d>/<split>, miracl/<lang>/<split>, "
+                     "mrtydi/<lang>/<split>, neuclir/<lang>/<topics>, beir/<name>[/<split>], mldr/<lang>/<split>, "
+                     "mkqa/<lang>, limit, an irds: name, or milco_pt.datasets.local(...)")
