@@ -7,6 +7,7 @@
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
   milco-pt datasets info [ddtp/ja-en/test]          languages, sizes, or one task's counts
+  milco-pt train sap|sct --model M --output OUT ...   SAP / SCT training (see milco_pt.training.cli)
   milco-pt tiny PATH                                write a small random model (for trying things)
 """
 from __future__ import annotations
@@ -247,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--overwrite", action="store_true")
     sp.add_argument("--run-name", default="bm25")
     sp.set_defaults(fn=cmd_bm25)
+
+    sp = sub.add_parser("train", help="train MILCO: sap (alignment) or sct (contrastive)")
+    from .training.cli import add_parsers as add_train_parsers
+    add_train_parsers(sp.add_subparsers(dest="stage", required=True))
 
     sp = sub.add_parser("datasets", help="build or describe test collections")
     dsub = sp.add_subparsers(dest="datasets_command", required=True)

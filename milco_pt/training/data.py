@@ -1,0 +1,89 @@
+"""Training data readers: bitext (tsv / jsonl / Hugging Face datasets), BGE-style distillation
+files, and the DDTP train split as bitext and as (query, positive) pairs."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..datasets.formats import open_text, read_jsonl
+
+SRC_KEYS = ("src", "source", "translation", "text", "non_english", "x")
+EN_KEYS = ("en", "english", "tgt", "target")
+
+
+def read_bitext(source, en_field: Optional[str] = None, src_field: Optional[str] = None) -> list[tuple[str, str]]:
+    """``[(non-English text, English text)]`` from a tsv (``english<TAB>translation``, the
+    sentence-transformers convention), a jsonl file, or a Hugging Face ``datasets.Dataset``."""
+    if hasattr(source, "column_names"):
+        rows = iter(source)
+    elif str(source).endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        pairs = []
+        with open_text(source) as f:
+            for n, line in enumerate(f, 1):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 2:
+                    raise ValueError(f"{source}:{n}: a bitext line is english<TAB>translation")
+                pairs.extend((t, parts[0]) for t in parts[1:] if t.strip() and parts[0].strip())
+        return pairs
+    else:
+        rows = read_jsonl(source)
+    pairs = []
+    for n, r in enumerate(rows, 1):
+        ek = en_field or next((k for k in EN_KEYS if k in r), None)
+        sk = src_field or next((k for k in SRC_KEYS if k in r), None)
+        if ek is None or sk is None:
+            raise ValueError(f"{source} record {n}: needs an English field ({'/'.join(EN_KEYS)}) and a "
+                             f"translation field ({'/'.join(SRC_KEYS)}); name them with en_field/src_field")
+        pairs.append((r[sk], r[ek]))
+    return pairs
+
+
+def read_distillation(path) -> list[dict]:
+    """BGE-style records ``{query, pos, pos_scores, neg, neg_scores}`` (scores from a cross-encoder)."""
+    out = []
+    for n, r in enumerate(read_jsonl(path), 1):
+        missing = [k for k in ("query", "pos", "neg") if k not in r]
+        if missing:
+            raise ValueError(f"{path} record {n} lacks {missing}")
+        if ("pos_scores" in r) != ("neg_scores" in r):
+            raise ValueError(f"{path} record {n}: give both pos_scores and neg_scores, or neither")
+        out.append(r)
+    return out
+
+
+def _ddtp(split: str, folder=None):
+    from ..datasets.ddtp import SHIPPED, _read
+    if split == "test":
+        raise ValueError("the DDTP test split is for evaluation only; train on 'train' (or 'dev')")
+    docs, queries = _read(str(folder or SHIPPED))
+    return docs[docs["split"] == split], queries[queries["split"] == split]
+
+
+def ddtp_bitext(split: str = "train", languages=None, folder=None) -> list[tuple[str, str]]:
+    """Translation pairs from DDTP: short descriptions (by group) and long ones (by package)."""
+    docs, queries = _ddtp(split, folder)
+    en_q = dict(zip(queries[queries["lang"] == "en"]["group"], queries[queries["lang"] == "en"]["text"]))
+    en_d = dict(zip(docs[docs["lang"] == "en"]["docno"], docs[docs["lang"] == "en"]["text"]))
+    pairs = []
+    for lang in sorted(set(queries["lang"]) - {"en"}):
+        if languages and lang not in languages:
+            continue
+        q = queries[queries["lang"] == lang]
+        pairs += [(t, en_q[g]) for t, g in zip(q["text"], q["group"]) if g in en_q]
+        d = docs[docs["lang"] == lang]
+        pairs += [(t, en_d[p]) for t, p in zip(d["text"], d["docno"]) if p in en_d]
+    return pairs
+
+
+def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, folder=None) -> list[tuple[str, str]]:
+    """``(query, positive document)`` pairs: X short description -> its group's English long
+    description (and, with ``monolingual``, the X long description)."""
+    docs, queries = _ddtp(split, folder)
+    first_doc = docs.drop_duplicates(["lang", "group"]).set_index(["lang", "group"])["text"]
+    pairs = []
+    for lang, g, text in zip(queries["lang"], queries["group"], queries["text"]):
+        if languages and lang not in languages:
+            continue
+        for doc_lang in ({"en", lang} if monolingual else {"en"}):
+            if (doc_lang, g) in first_doc.index:
+                pairs.append((text, first_doc[(doc_lang, g)]))
+    return pairs

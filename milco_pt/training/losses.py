@@ -1,0 +1,38 @@
+"""The losses of MILCO's two training stages, as the authors implement them."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def smse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Sparse MSE (paper eq. 8): the mean squared difference over the coordinates where either
+    side is positive, over the whole batch flattened (raw max-pooled logits on both sides)."""
+    s, t = student.reshape(-1), teacher.reshape(-1)
+    active = (s > 0) | (t > 0)
+    if not active.any():
+        return (s * 0).sum()
+    return ((s - t)[active] ** 2).mean()
+
+
+def kl_distillation(student_scores: torch.Tensor, teacher_scores: torch.Tensor) -> torch.Tensor:
+    """``KL(softmax(teacher) || softmax(student))`` per query over its group, batch mean, no temperature."""
+    return F.kl_div(F.log_softmax(student_scores, dim=-1), F.softmax(teacher_scores, dim=-1), reduction="batchmean")
+
+
+def info_nce(query: torch.Tensor, docs: torch.Tensor, positives: torch.Tensor | None = None) -> torch.Tensor:
+    """InfoNCE with in-batch negatives: query i's positive is document ``positives[i]`` (default i),
+    every other document in the batch is a negative (paper configuration ③)."""
+    scores = query @ docs.T
+    target = positives if positives is not None else torch.arange(len(query), device=query.device)
+    return F.cross_entropy(scores, target)
+
+
+def l1(rep: torch.Tensor) -> torch.Tensor:
+    """``|rep|_1`` averaged over the batch."""
+    return rep.abs().sum(1).mean()
+
+
+def flops(rep: torch.Tensor) -> torch.Tensor:
+    """FLOPS regulariser: ``sum_j (mean_i |rep_ij|)^2``."""
+    return (rep.abs().mean(0) ** 2).sum()

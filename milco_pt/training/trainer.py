@@ -1,0 +1,49 @@
+"""Running a stage with Hugging Face's Trainer: bf16 on GPU, fp32 on CPU, resumable checkpoints,
+multi-GPU / multi-node through ``torchrun`` or ``accelerate launch`` (gloo on CPU)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+
+def training_args(output_dir, **overrides):
+    """``TrainingArguments`` with the authors' defaults (cosine schedule, seed 42) adapted to the machine."""
+    from transformers import TrainingArguments
+    on_gpu = torch.cuda.is_available()
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    args = dict(output_dir=str(output_dir), per_device_train_batch_size=32, learning_rate=2e-5,
+                num_train_epochs=1, warmup_steps=0.03, lr_scheduler_type="cosine", weight_decay=0.0,
+                logging_steps=10, save_steps=500, save_total_limit=2, seed=42, data_seed=42,
+                remove_unused_columns=False, report_to=[], dataloader_drop_last=True, bf16=on_gpu,
+                use_cpu=not on_gpu, ddp_backend="gloo" if distributed and not on_gpu else None, disable_tqdm=False)
+    args.update(overrides)
+    return TrainingArguments(**args)
+
+
+def latest_checkpoint(output_dir) -> Optional[str]:
+    ckpts = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None, **overrides):
+    """Train ``objective`` on ``examples`` (a list); resumes from the newest checkpoint in
+    ``output_dir``; returns the trainer's final ``TrainOutput`` (loss history in ``log_history``)."""
+    from transformers import Trainer
+    args = training_args(output_dir, **overrides)
+    if len(examples) < args.per_device_train_batch_size * max(1, args.world_size):
+        raise ValueError(f"{len(examples)} examples are fewer than one batch "
+                         f"({args.per_device_train_batch_size} x {args.world_size} processes)")
+    trainer = Trainer(model=objective, args=args, train_dataset=examples, data_collator=collator,
+                      callbacks=callbacks)
+    ckpt = latest_checkpoint(output_dir) if resume else None
+    result = trainer.train(resume_from_checkpoint=ckpt)
+    trainer.log_history = trainer.state.log_history
+    objective.trainer = trainer
+    return result
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0

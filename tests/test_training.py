@@ -1,0 +1,125 @@
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from milco_pt.training import data
+from milco_pt.training.losses import flops, info_nce, kl_distillation, l1, smse
+from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
+from milco_pt.training.teachers import LexicalTeacher
+from milco_pt.training.trainer import train
+
+PAIRS = [("der schnelle braune Fuchs", "the quick brown fox"), ("der faule Hund", "the lazy dog"),
+         ("le renard brun rapide", "the quick brown fox"), ("el perro perezoso", "the lazy dog"),
+         ("Быстрая коричневая лиса", "quick brown fox"), ("敏捷的棕色狐狸", "quick brown fox jumps"),
+         ("Der Hund springt", "the dog jumps"), ("le chien paresseux", "the lazy dog")]
+
+
+def test_losses_against_hand_computation():
+    a, b = torch.tensor([[1.0, -1.0, 0.0], [2.0, -3.0, -1.0]]), torch.tensor([[0.0, -2.0, 0.5], [2.0, 1.0, -4.0]])
+    assert smse(a, b).item() == pytest.approx((1.0 + 0.25 + 0.0 + 16.0) / 4)
+    s, t = torch.tensor([[1.0, 2.0, 0.5]]), torch.tensor([[0.2, 3.0, -1.0]])
+    p, q = F.softmax(t, -1), F.softmax(s, -1)
+    assert kl_distillation(s, t).item() == pytest.approx(float((p * (p.log() - q.log())).sum()), rel=1e-5)
+    qv, dv = torch.tensor([[1.0, 0.0], [0.0, 2.0]]), torch.tensor([[3.0, 0.0], [1.0, 1.0]])
+    expect = -0.5 * (math.log(math.exp(3) / (math.exp(3) + math.exp(1))) + math.log(math.exp(2) / (1 + math.exp(2))))
+    assert info_nce(qv, dv).item() == pytest.approx(expect, rel=1e-5)
+    r = torch.tensor([[1.0, -2.0], [3.0, 0.0]])
+    assert l1(r).item() == pytest.approx(3.0) and flops(r).item() == pytest.approx(2.0 ** 2 + 1.0 ** 2)
+
+
+@pytest.fixture(scope="module")
+def parts(tiny_path):
+    from milco_pt.hub import load_model, load_tokenizers
+    from milco_pt.training.cli import make_teacher
+    model = load_model(str(tiny_path))
+    tok, vocab = load_tokenizers(model.folder, model.config, None, None, True)
+    return model, tok, vocab, make_teacher("lexical", vocab, model, [e for _, e in PAIRS])
+
+
+def test_lexical_teacher_targets_present_terms(parts):
+    _, _, vocab, teacher = parts
+    t = teacher(["the quick fox", ""])
+    present = {vocab[i] for i in torch.nonzero(t[0] > 0).flatten().tolist()}
+    assert present == {"the", "quick", "fox"} and (t[1] == -1.0).all()
+    assert t[0, vocab.index("fox")] > t[0, vocab.index("the")], "rarer terms weigh more (idf)"
+
+
+def losses_of(result_trainer):
+    return [h["loss"] for h in result_trainer.log_history if "loss" in h]
+
+
+def test_sap_steps_reduce_the_loss(tiny_path, parts, tmp_path):
+    from milco_pt.hub import load_model
+    model = load_model(str(tiny_path)).train()
+    _, tok, _, teacher = parts
+    objective = SAPObjective(model)
+    collator = SAPCollator(tok, teacher)
+    before = objective(**collator(PAIRS))["loss"].item()
+    train(objective, PAIRS, collator, tmp_path / "sap", max_steps=40, per_device_train_batch_size=8,
+          learning_rate=3e-3, logging_steps=5, save_steps=1000, disable_tqdm=True, warmup_steps=0)
+    after = objective(**collator(PAIRS))["loss"].item()
+    assert after < 0.8 * before
+
+
+def test_sct_infonce_and_kl_reduce_the_loss(tiny_path, parts, tmp_path):
+    from milco_pt.hub import load_model
+    _, tok, _, _ = parts
+    model = load_model(str(tiny_path)).train()
+    objective, collator = SCTObjective(model, lambda_q=1e-4, lambda_d=1e-5), SCTCollator(tok, group=2)
+    pairs = [(q, d) for q, d in PAIRS[:4]]
+    before = objective(**collator(pairs))["rank_loss"].item()
+    train(objective, pairs, collator, tmp_path / "sct", max_steps=30, per_device_train_batch_size=4,
+          learning_rate=3e-3, logging_steps=5, save_steps=1000, disable_tqdm=True, warmup_steps=0)
+    assert objective(**collator(pairs))["rank_loss"].item() < before
+    records = [{"query": q, "pos": [d], "neg": [PAIRS[(i + 1) % 8][1]], "pos_scores": [5.0], "neg_scores": [1.0]}
+               for i, (q, d) in enumerate(PAIRS[:4])]
+    batch = collator(records)
+    assert batch["teacher_scores"].shape == (4, 2) and batch["d_ids"].shape[0] == 8
+    kl_before = objective(**batch)["rank_loss"].item()
+    train(objective, records, collator, tmp_path / "kl", max_steps=20, per_device_train_batch_size=4,
+          learning_rate=3e-3, logging_steps=5, save_steps=1000, disable_tqdm=True, warmup_steps=0)
+    assert objective(**batch)["rank_loss"].item() < kl_before
+
+
+def test_data_readers(tmp_path):
+    (tmp_path / "b.tsv").write_text("the dog\tder Hund\tle chien\n", encoding="utf-8")
+    assert data.read_bitext(tmp_path / "b.tsv") == [("der Hund", "the dog"), ("le chien", "the dog")]
+    (tmp_path / "b.jsonl").write_text(json.dumps({"en": "cat", "translation": "Katze"}) + "\n", encoding="utf-8")
+    assert data.read_bitext(tmp_path / "b.jsonl") == [("Katze", "cat")]
+    (tmp_path / "d.jsonl").write_text(json.dumps({"query": "q", "pos": ["p"], "neg": ["n"], "pos_scores": [1]}) + "\n")
+    with pytest.raises(ValueError, match="both pos_scores and neg_scores"):
+        data.read_distillation(tmp_path / "d.jsonl")
+    bitext = data.ddtp_bitext("train", languages=["ja"])
+    assert len(bitext) > 1000 and all(s and e for s, e in bitext[:50])
+    pairs = data.ddtp_pairs("dev", languages=["de"])
+    assert len(pairs) > 100
+    with pytest.raises(ValueError, match="evaluation only"):
+        data.ddtp_bitext("test")
+
+
+def test_two_process_gloo_run_and_resume(tiny_path, tmp_path):
+    bitext = tmp_path / "bitext.tsv"
+    bitext.write_text("".join(f"{e}\t{s}\n" for s, e in PAIRS * 4), encoding="utf-8")
+    out = tmp_path / "dist"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+           "-m", "milco_pt.training.cli", "sap", "--model", str(tiny_path), "--bitext", str(bitext),
+           "--output", str(out), "--max-steps", "4", "--batch-size", "4", "--save-steps", "2", "--lr", "1e-3"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4 and (out / "final" / "model.safetensors").exists()
+    assert "world_size" not in r.stderr or True
+    from milco_pt import Milco
+    trained = Milco.from_pretrained(str(out / "final"))
+    assert trained.encode_queries(["der Hund"])[0]
+    cmd[cmd.index("4")] = "6"
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())["global_step"] == 6
