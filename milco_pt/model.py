@@ -85,10 +85,59 @@ class MlmHead(nn.Module):
         self.predictions.bias = nn.Parameter(torch.zeros(vocab_size))
         self.hidden_act = hidden_act
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def transform(self, z: torch.Tensor) -> torch.Tensor:
         t = self.predictions.transform
-        h = t.LayerNorm(_activation(self.hidden_act)(t.dense(z)))
-        return self.predictions.decoder(h) + self.predictions.bias
+        return t.LayerNorm(_activation(self.hidden_act)(t.dense(z)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.predictions.decoder(self.transform(z)) + self.predictions.bias
+
+
+class MaxPooledDecoder(torch.autograd.Function):
+    """``max_t(h_t @ W.T + b)`` per segment of packed token states, in chunks of at most
+    :data:`LOGIT_BUDGET` logits. The backward pass routes each pooled coordinate's gradient to its
+    argmax token only (what autograd through ``max`` does) without storing any logits, so training
+    costs one decoder pass instead of three."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, lengths: tuple, budget: int):
+        vocab = weight.shape[0]
+        step = max(1, budget // vocab)
+        pooled = h.new_zeros(len(lengths), vocab)
+        arg = torch.full((len(lengths), vocab), -1, dtype=torch.long, device=h.device)
+        offsets = [0]
+        for n in lengths:
+            offsets.append(offsets[-1] + n)
+        start = 0
+        while start < len(lengths):
+            stop, tokens = start, 0
+            while stop < len(lengths) and (stop == start or tokens + lengths[stop] <= step):
+                tokens += lengths[stop]
+                stop += 1
+            logits = h[offsets[start]:offsets[stop]] @ weight.T + bias
+            for row in range(start, stop):
+                if lengths[row]:
+                    seg = logits[offsets[row] - offsets[start]:offsets[row + 1] - offsets[start]]
+                    values, idx = seg.max(0)
+                    pooled[row] = values
+                    arg[row] = idx + offsets[row]
+            start = stop
+        ctx.save_for_backward(h, weight, arg)
+        return pooled
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, weight, arg = ctx.saved_tensors
+        rows, cols = torch.nonzero((grad != 0) & (arg >= 0), as_tuple=True)
+        vals, toks = grad[rows, cols], arg[rows, cols]
+        grad_h = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_h = torch.zeros_like(h).index_add_(0, toks, vals[:, None].to(h.dtype) * weight[cols].to(h.dtype))
+        if ctx.needs_input_grad[1]:
+            grad_w = torch.zeros_like(weight).index_add_(0, cols, vals[:, None].to(weight.dtype) * h[toks].to(weight.dtype))
+        if ctx.needs_input_grad[2]:
+            grad_b = torch.zeros(weight.shape[0], dtype=grad.dtype, device=grad.device).index_add_(0, cols, vals)
+        return grad_h, grad_w, grad_b, None, None
 
 
 def _activation(name: str):
@@ -136,21 +185,9 @@ class MilcoModel(nn.Module):
         """
         mask = attention_mask.bool()
         lengths = mask.sum(1).tolist()
-        packed = hidden[mask]
-        vocab = self.config.en_vocab_size
-        step = max(1, LOGIT_BUDGET // vocab)
-        rows, start = [], 0
-        while start < len(lengths):
-            stop, tokens = start, 0
-            while stop < len(lengths) and (stop == start or tokens + lengths[stop] <= step):
-                tokens += lengths[stop]
-                stop += 1
-            offset = sum(lengths[:start])
-            logits = self.mlm_head(F.gelu(self.projector(packed[offset:offset + tokens])))
-            for seg in logits.split(lengths[start:stop]):
-                rows.append(seg.max(0).values if len(seg) else logits.new_zeros(vocab))
-            start = stop
-        pooled = torch.stack(rows)
+        z = self.mlm_head.transform(F.gelu(self.projector(hidden[mask])))
+        pred = self.mlm_head.predictions
+        pooled = MaxPooledDecoder.apply(z, pred.decoder.weight, pred.bias, tuple(lengths), LOGIT_BUDGET)
         padded = torch.tensor([n < mask.shape[1] for n in lengths], device=pooled.device)
         return torch.where(padded[:, None], pooled.clamp_min(0), pooled)
 

@@ -123,3 +123,23 @@ def test_two_process_gloo_run_and_resume(tiny_path, tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())["global_step"] == 6
+
+
+def test_max_pooled_decoder_gradients_equal_autograd_through_max():
+    from milco_pt.model import MaxPooledDecoder
+    torch.manual_seed(0)
+    lengths = (3, 1, 4)
+    h = torch.randn(sum(lengths), 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(7, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(3, 7, dtype=torch.float64)
+    ours = MaxPooledDecoder.apply(h, w, b, lengths, 14)
+    (ours * g).sum().backward()
+    mine = [t.grad.clone() for t in (h, w, b)]
+    for t in (h, w, b):
+        t.grad = None
+    naive = torch.stack([(seg @ w.T + b).max(0).values for seg in h.split(list(lengths))])
+    (naive * g).sum().backward()
+    assert torch.allclose(ours, naive)
+    for a, t in zip(mine, (h, w, b)):
+        assert torch.allclose(a, t.grad)

@@ -28,16 +28,30 @@ def latest_checkpoint(output_dir) -> Optional[str]:
     return str(ckpts[-1]) if ckpts else None
 
 
-def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None, **overrides):
+def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None,
+          lr_by_prefix: Optional[dict[str, float]] = None, **overrides):
     """Train ``objective`` on ``examples`` (a list); resumes from the newest checkpoint in
-    ``output_dir``; returns the trainer's final ``TrainOutput`` (loss history in ``log_history``)."""
+    ``output_dir``; returns the trainer's final ``TrainOutput`` (loss history in ``log_history``).
+
+    ``lr_by_prefix``: learning rates for parameters whose name starts with a prefix (e.g. a lower
+    one for ``model.m_model.``); the others use ``learning_rate``.
+    """
     from transformers import Trainer
     args = training_args(output_dir, **overrides)
+    optimizers = (None, None)
+    if lr_by_prefix:
+        groups: dict[float, list] = {}
+        for name, p in objective.named_parameters():
+            if p.requires_grad:
+                lr = next((v for k, v in lr_by_prefix.items() if name.startswith(k)), args.learning_rate)
+                groups.setdefault(lr, []).append(p)
+        optimizers = (torch.optim.AdamW([{"params": ps, "lr": lr} for lr, ps in groups.items()],
+                                        lr=args.learning_rate, weight_decay=args.weight_decay), None)
     if len(examples) < args.per_device_train_batch_size * max(1, args.world_size):
         raise ValueError(f"{len(examples)} examples are fewer than one batch "
                          f"({args.per_device_train_batch_size} x {args.world_size} processes)")
     trainer = Trainer(model=objective, args=args, train_dataset=examples, data_collator=collator,
-                      callbacks=callbacks)
+                      callbacks=callbacks, optimizers=optimizers)
     ckpt = latest_checkpoint(output_dir) if resume else None
     result = trainer.train(resume_from_checkpoint=ckpt)
     trainer.log_history = trainer.state.log_history

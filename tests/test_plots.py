@@ -1,0 +1,29 @@
+import pandas as pd
+import pytest
+
+from milco_pt import plots
+
+
+def test_every_plot_renders_png_and_svg(tmp_path):
+    curve = pd.DataFrame({"method": ["mass"] * 3 + ["top-k"] * 3, "terms_per_doc": [20, 40, 80, 8, 32, 128],
+                          "value": [0.5, 0.6, 0.62, 0.4, 0.58, 0.63]})
+    made = plots.sparsity_curve(curve, tmp_path / "sparsity", dense=0.65, dense_label="e5")
+    made += plots.alpha_curve(pd.DataFrame({"alpha": [0, 0.5, 1], "value": [0.1, 0.7, 0.6]}), tmp_path / "alpha")
+    made += plots.latency_curve(pd.DataFrame({"label": ["p0", "p90"], "latency_ms": [2.0, 0.5], "value": [0.7, 0.65]}),
+                                tmp_path / "latency")
+    made += plots.language_bars(pd.DataFrame({"language": ["de", "de", "ja", "ja"], "system": ["a", "b"] * 2,
+                                              "value": [0.5, 0.6, 0.4, 0.3]}), tmp_path / "bars")
+    ex = pd.DataFrame({"view": ["pivot", "source"], "term": ["dog", "▁Hund"], "query_weight": [1.0, 0.5],
+                       "doc_weight": [2.0, 1.0], "contribution": [2.0, 0.5]})
+    made += plots.term_contributions({"d1": ex, "d2": ex.head(1)}, tmp_path / "terms", query="Hund")
+    assert len(made) == 10
+    for path in made:
+        assert path.stat().st_size > 1000
+        if path.suffix == ".svg":
+            assert "<svg" in path.read_text()[:500]
+    assert "average non-zero terms per document" in (tmp_path / "sparsity.svg").read_text()
+
+
+def test_bad_input_names_the_columns(tmp_path):
+    with pytest.raises(ValueError, match="terms_per_doc"):
+        plots.sparsity_curve(pd.DataFrame({"method": ["x"], "value": [1]}), tmp_path / "x")
