@@ -89,3 +89,69 @@ def test_unknown_names_explain_the_choices():
         datasets.get("nope")
     with pytest.raises(ValueError, match="folder="):
         datasets.get("mkqa/ja")
+
+
+def run_in_irds_home(home, code):
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                       env={**__import__("os").environ, "IR_DATASETS_HOME": str(home)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+READ = """
+    import json
+    from milco_pt import datasets
+    ds = datasets.get({name!r})
+    print(json.dumps({{"topics": ds.get_topics().values.tolist(), "qrels": ds.get_qrels().values.tolist(),
+                      "docs": list(ds.get_corpus_iter())}}))
+"""
+
+
+def test_beir_through_ir_datasets_zip(tmp_path):
+    import zipfile
+    home = tmp_path / "irds"
+    (home / "beir" / "scifact").mkdir(parents=True)
+    with zipfile.ZipFile(home / "beir" / "scifact" / "source.zip", "w") as z:
+        z.writestr("scifact/corpus.jsonl", json.dumps({"_id": "4983", "title": "Microstructural", "text": "Alterations.",
+                                                       "metadata": {}}) + "\n")
+        z.writestr("scifact/queries.jsonl", json.dumps({"_id": "1", "text": "0-dimensional biomaterials", "metadata": {}}) + "\n")
+        z.writestr("scifact/qrels/test.tsv", "query-id\tcorpus-id\tscore\n1\t4983\t1\n")
+    out = run_in_irds_home(home, READ.format(name="beir/scifact/test"))
+    assert out["topics"] == [["1", "0-dimensional biomaterials"]]
+    assert out["qrels"] == [["1", "4983", 1]]
+    assert out["docs"] == [{"docno": "4983", "text": "Microstructural Alterations."}]
+
+
+def test_mrtydi_through_ir_datasets_extracted_tarball(tmp_path):
+    home = tmp_path / "irds"
+    root = home / "mr-tydi" / "sw.data" / "mrtydi-v1.0-swahili"  # where ir_datasets extracts the upstream tarball
+    (root / "collection").mkdir(parents=True)
+    (home / "mr-tydi" / "irds_version.txt").write_text("v2")
+    (root / "collection" / "docs.jsonl.gz").write_bytes(gzip.compress(
+        (json.dumps({"id": "7#0", "title": "Nairobi", "contents": "Mji mkuu."}) + "\n").encode()))
+    (root / "topic.test.tsv").write_text("3\tMji mkuu ni upi?\n", encoding="utf-8")
+    (root / "qrels.test.txt").write_text("3 Q0 7#0 1\n", encoding="utf-8")
+    out = run_in_irds_home(home, READ.format(name="mrtydi/sw/test"))
+    assert out["topics"] == [["3", "Mji mkuu ni upi?"]]
+    assert out["qrels"] == [["3", "7#0", 1]]
+    assert out["docs"][0]["docno"] == "7#0" and "Mji mkuu." in out["docs"][0]["text"]
+
+
+def test_neuclir_through_ir_datasets_cache_layout(tmp_path):
+    home = tmp_path / "irds"
+    base = home / "neuclir"
+    (base / "1" / "fas").mkdir(parents=True)
+    (base / "trec-2022").mkdir(parents=True)
+    doc = {"id": "d-1", "title": "تهران", "text": "پایتخت ایران", "url": "u", "time": "t", "cc_file": "c"}
+    (base / "1" / "fas" / "docs.jsonl.gz").write_bytes(gzip.compress((json.dumps(doc) + "\n").encode()))
+    topic = lambda lang, source, title: {"lang": lang, "source": source, "topic_title": title,  # noqa: E731
+                                         "topic_description": f"{title}?", "topic_narrative": "n"}
+    line = {"topic_id": "12", "languages_with_qrels": ["fas"], "narratives": {"fas": {}},
+            "topics": [topic("eng", "original", "capital of Iran"), topic("fas", "human translation", "پایتخت"),
+                       topic("fas", "machine translation", "پایتخت ایران")]}
+    (base / "trec-2022" / "topics.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    (base / "trec-2022" / "qrels").write_text("12 fas d-1 3\n12 zho z-9 1\n", encoding="utf-8")
+    out = run_in_irds_home(home, READ.format(name="neuclir/fa/trec-2022"))
+    assert out["topics"] == [["12", "capital of Iran"]], "English topic titles (cross-language retrieval)"
+    assert out["qrels"] == [["12", "d-1", 3]], "only the Persian judgements"
+    assert out["docs"] == [{"docno": "d-1", "text": "تهران پایتخت ایران"}]
