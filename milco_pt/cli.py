@@ -7,6 +7,8 @@
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
   milco-pt datasets info [ddtp/ja-en/test]          languages, sizes, or one task's counts
+  milco-pt experiment --systems milco,bm25 --dataset ddtp/ja-en/test --model M --baseline bm25
+  milco-pt demo [--languages de,ja]                  milco-mini vs BM25 vs e5 on DDTP (results/demo.csv)
   milco-pt train sap|sct --model M --output OUT ...   SAP / SCT training (see milco_pt.training.cli)
   milco-pt tiny PATH                                write a small random model (for trying things)
 """
@@ -172,6 +174,23 @@ def cmd_datasets_info(args):
         print(f"  {lang:6s} test: {c['test_queries']:5d} queries {c['test_docs']:5d} docs")
 
 
+def cmd_demo(args):
+    from .demo import run
+    run(args.out, args.delta, args.languages.split(",") if args.languages else None,
+        monolingual=not args.no_monolingual, plot=not args.no_plot, batch_size=args.batch_size,
+        max_queries=args.max_queries, max_docs=args.max_docs)
+
+
+def cmd_experiment(args):
+    from .experiment import run
+    res = run(args.systems.split(","), args.dataset, model=args.model, baseline=args.baseline,
+              measure_names=args.measures.split(","), variant=args.variant, out=args.out, alpha=args.alpha,
+              m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size)
+    import pandas as pd
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(res.to_string(index=False))
+
+
 def cmd_tiny(args):
     from .tiny import build_tiny, real_xlmr_tokenizer_path
     tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
@@ -248,6 +267,32 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--overwrite", action="store_true")
     sp.add_argument("--run-name", default="bm25")
     sp.set_defaults(fn=cmd_bm25)
+
+    sp = sub.add_parser("demo", help="milco-mini vs BM25 vs e5-small on DDTP (all languages), with a plot")
+    sp.add_argument("--out", default="results")
+    sp.add_argument("--delta", default=None, help="a milco-mini delta (default: the shipped one)")
+    sp.add_argument("--languages", default=None, help="comma-separated query languages (default: all)")
+    sp.add_argument("--no-monolingual", action="store_true")
+    sp.add_argument("--no-plot", action="store_true")
+    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")
+    sp.add_argument("--max-docs", type=int, default=None, help="per corpus, plus the relevant ones (smoke runs)")
+    sp.set_defaults(fn=cmd_demo)
+
+    sp = sub.add_parser("experiment", help="compare named systems on a collection (pt.Experiment)")
+    sp.add_argument("--systems", required=True, help="e.g. milco,milco-pivot,bm25,m3-sparse,e5")
+    sp.add_argument("--dataset", required=True, help="e.g. ddtp/ja-en/test, miracl/ja/dev")
+    sp.add_argument("--model", default=None, help="MILCO checkpoint for the milco* systems")
+    sp.add_argument("--baseline", default=None, help="a system to test the others against")
+    sp.add_argument("--measures", default="nDCG@10,R@100,RR@10")
+    sp.add_argument("--variant", default=None, help="topics variant, e.g. hard (DDTP)")
+    sp.add_argument("--alpha", type=float, default=0.5, help="pivot weight of milco-fused")
+    sp.add_argument("--m3", default="BAAI/bge-m3")
+    sp.add_argument("--splade", default="naver/splade-v3")
+    sp.add_argument("--e5", default="intfloat/multilingual-e5-small")
+    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--out", default=None, help="write the table as CSV")
+    sp.set_defaults(fn=cmd_experiment)
 
     sp = sub.add_parser("train", help="train MILCO: sap (alignment) or sct (contrastive)")
     from .training.cli import add_parsers as add_train_parsers
