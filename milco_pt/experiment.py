@@ -6,6 +6,7 @@ Systems (``--systems``, comma-separated):
   milco-pivot  MILCO, pivot view only
   milco-fused  MILCO, one index per view fused with ``alpha`` (``--alpha``)
   milco-exact  MILCO, both views scored exactly (float weights, in memory)
+  milco-maxp   MILCO on 512-token passages, a document scored by its best passage (MLDR)
   milco-mini   the shipped milco-mini, both views
   bm25         BM25 with the documents' language analyzer
   m3-sparse, m3-dense, splade, e5   the baselines (hub ids or folders via --m3 / --splade / --e5)
@@ -22,10 +23,10 @@ import pyterrier as pt
 DEFAULT_MEASURES = ("nDCG@10", "R@100", "RR@10")
 
 
-def measures(names: Sequence[str]):
-    """ir_measures objects from names such as ``nDCG@10``, ``R@100``, ``RR@10``, ``AP``."""
+def measures(names: Sequence):
+    """ir_measures objects from names such as ``nDCG@10``, ``R@100``, ``RR@10``, ``AP`` (objects pass through)."""
     import ir_measures
-    return [ir_measures.parse_measure(n) for n in names]
+    return [ir_measures.parse_measure(n) if isinstance(n, str) else n for n in names]
 
 
 class Builder:
@@ -36,6 +37,7 @@ class Builder:
                  batch_size: int = 32, num_results: int = 1000):
         self.dataset, self.work = dataset, Path(work)
         self.model_name, self.alpha = model, alpha
+        self.model_label = model if isinstance(model, str) or model is None else (getattr(model, "name", None) or "milco")
         self.hub = {"m3": m3, "splade": splade, "e5": e5}
         self.batch_size, self.k = batch_size, num_results
         self._docs = None
@@ -48,6 +50,8 @@ class Builder:
         return self._docs
 
     def _milco(self, name="milco"):
+        if name == "milco" and self.model_name is not None and not isinstance(self.model_name, str):
+            return self.model_name  # an already loaded Milco
         if name not in self._cache:
             if name == "milco-mini":
                 from .demo import SHIPPED_DELTA
@@ -77,20 +81,33 @@ class Builder:
         key = f"{name}:{column}:index"
         if key not in self._cache:
             self._cache[key] = ImpactIndex(self.work / f"{name}-{column}", column=column, verbose=False,
-                                           meta={"model": self.model_name or name}).index(self._encoded(name))
+                                           meta={"model": self.model_label or name}).index(self._encoded(name))
         return self._cache[key]
+
+    def view_indexes(self, name: str = "milco"):
+        """``(pivot, source)`` impact indexes of the corpus (built once), e.g. for an alpha sweep."""
+        return self._impact(name, "toks"), self._impact(name, "src_toks")
 
     def build(self, system: str):
         if system in ("milco", "milco-mini"):
             m = self._milco(system)
             rename = pt.apply.rename({"query_toks": "query_combined"})
             return m.query_encoder(combined=True) >> rename >> self._impact(system, "combined").retriever(self.k)
+        if system == "milco-maxp":
+            from .impact import ImpactIndex
+            from .maxp import MaxP, PassageSplitter
+            from .views import combine_all
+            m = self._milco()
+            passages = PassageSplitter(m.encoder.m_tokenizer, max_tokens=m.doc_max_length)(self.docs)
+            enc = m.doc_encoder(combined=True)(passages).rename(columns={"toks": "combined"})
+            index = ImpactIndex(self.work / "milco-maxp", column="combined", verbose=False).index(enc)
+            rename = pt.apply.rename({"query_toks": "query_combined"})
+            return m.query_encoder(combined=True) >> rename >> index.retriever(self.k) >> MaxP(num_results=min(self.k, 100))
         if system == "milco-pivot":
             return self._milco().query_encoder(views=("pivot",)) >> self._impact("milco", "toks").retriever(self.k)
         if system == "milco-fused":
             from .fusion import DualViewFusion
-            fusion = DualViewFusion(self._impact("milco", "toks"), self._impact("milco", "src_toks"),
-                                    alpha=self.alpha, num_results=self.k)
+            fusion = DualViewFusion(*self.view_indexes(), alpha=self.alpha, num_results=self.k)
             return self._milco().query_encoder() >> fusion
         if system == "milco-exact":
             from .exact import ExactIndex
@@ -115,20 +132,23 @@ class Builder:
         raise ValueError(f"unknown system {system!r}; see milco_pt.experiment's docstring for the names")
 
 
-def run(systems: Sequence[str], dataset: str, *, model: Optional[str] = None, baseline: Optional[str] = None,
-        measure_names: Sequence[str] = DEFAULT_MEASURES, variant: Optional[str] = None, out: Optional[str] = None,
-        **builder_kwargs) -> pd.DataFrame:
-    """``pt.Experiment`` of ``systems`` on ``dataset`` (a :func:`milco_pt.datasets.get` name)."""
+def run(systems: Sequence[str], dataset, *, model=None, baseline: Optional[str] = None,
+        measure_names: Sequence = DEFAULT_MEASURES, variant: Optional[str] = None, out: Optional[str] = None,
+        dataset_kwargs: Optional[dict] = None, **builder_kwargs) -> pd.DataFrame:
+    """``pt.Experiment`` of ``systems`` (names, or ready pipelines) on ``dataset`` (a :func:`milco_pt.datasets.get` name or a
+    collection object); ``model`` is a MILCO hub id / folder, or a loaded :class:`~milco_pt.Milco`;
+    measures are names (``nDCG@10``) or ir_measures objects (e.g. MKQA's answer recall)."""
     from .datasets import get
-    ds = get(dataset)
-    if baseline is not None and baseline not in systems:
+    ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
+    if baseline is not None and baseline not in list(systems):
         raise ValueError(f"the baseline {baseline!r} is not among the systems {list(systems)}")
+    names = [s if isinstance(s, str) else f"system {i}" for i, s in enumerate(systems)]
     with tempfile.TemporaryDirectory() as tmp:
         builder = Builder(ds, Path(tmp), model=model, **builder_kwargs)
-        pipes = [builder.build(s) for s in systems]
+        pipes = [builder.build(s) if isinstance(s, str) else s for s in systems]
         topics = ds.get_topics(variant)
         res = pt.Experiment(pipes, topics[["qid", "query"]], ds.get_qrels(variant), measures(measure_names),
-                            names=list(systems), baseline=systems.index(baseline) if baseline else None)
+                            names=names, baseline=names.index(baseline) if baseline else None)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         res.to_csv(out, index=False)

@@ -1,0 +1,76 @@
+"""Paper Table 5 (shape): efficiency per mass-pruning level — index size, mean / P95 query latency
+(one thread), QPS (all threads) and nDCG@10 — with the Anserini impact backend, on MIRACL dev of
+one language (the paper: MIRACL-en, 32M passages, Seismic). Also the latency-vs-nDCG plot.
+
+    python experiments/tables/table05_latency.py --model omai-research/milco-650m --languages en
+    python experiments/tables/table05_latency.py --smoke
+"""
+from common import PAPER, load_milco, parser, smoke_model, smoke_root
+
+LEVELS = (0, 10, 30, 50, 60)
+
+
+def main():
+    args = parser(__doc__).parse_args()
+    lang = args.languages or "en"
+    if args.smoke:
+        root = smoke_root()
+        from milco_pt.datasets.fixtures import ddtp_sample, write_miracl
+        write_miracl(root / "irds", lang, *ddtp_sample("en", "en", n_queries=20, n_docs=200))
+        args.model = smoke_model(root)
+    import os
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+    from milco_pt.datasets import get
+    from milco_pt.experiment import run
+    from milco_pt.impact import ImpactIndex
+    from milco_pt.plots import latency_curve
+    from milco_pt.pruning import mass_prune
+    milco = load_milco(args.model, args.batch_size)
+    ds = get(f"miracl/{lang}/dev")
+    docs = milco.doc_encoder(combined=True)(pd.DataFrame(list(ds.get_corpus_iter())))
+    queries = milco.query_encoder(combined=True)(ds.get_topics()[["qid", "query"]])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in LEVELS:
+            pruned = docs.assign(toks=[mass_prune(v, p) for v in docs["toks"]])
+            index = ImpactIndex(Path(tmp) / f"p{p}", verbose=False, meta={"mass_pruning": p}).index(pruned)
+            one = index.retriever(num_results=1000)
+            one(queries.head(3))
+            times = []
+            for i in range(len(queries)):
+                started = time.perf_counter()
+                one(queries.iloc[[i]])
+                times.append(1000 * (time.perf_counter() - started))
+            started = time.perf_counter()
+            index.retriever(num_results=1000, threads=os.cpu_count() or 1)(queries)
+            qps = len(queries) / (time.perf_counter() - started)
+            res = run([encoded(queries) >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
+            rows.append({"label": f"p={p}", "mass_pruning": p, "terms_per_doc": float(pruned["toks"].map(len).mean()),
+                         "index_mb": round(index.meta()["index_bytes"] / 2 ** 20, 2),
+                         "latency_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
+                         "qps": qps, "value": 100 * float(res["nDCG@10"][0])})
+    table = pd.DataFrame(rows)
+    paper = pd.read_csv(PAPER / "table05_latency.csv")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "table05_latency.csv", index=False)
+    latency_curve(table, out / "table05_latency", measure="nDCG@10 (x100)")
+    print(table.round(2).to_string(index=False))
+    print("paper (MIRACL-en, 32M passages, Seismic):")
+    print(paper.to_string(index=False))
+
+
+def encoded(queries):
+    """Adds the already computed query vectors (encode once, search at every pruning level)."""
+    import pyterrier as pt
+    enc = queries.set_index("qid")["query_toks"]
+    return pt.apply.generic(lambda df: df.assign(query_toks=[enc[q] for q in df["qid"]]))
+
+
+if __name__ == "__main__":
+    main()
