@@ -1,10 +1,10 @@
-# Fresh machine: `make test` (set up + tests) or `make quickstart` (set up + main job).
+# Fresh machine: `make demo` (set up + the main job) or `make test` (set up + tests).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: setup test quickstart clean
+.PHONY: setup test demo quickstart clean
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 test: setup
 	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/milco-pt demo --out results
 
 quickstart: setup
 	$(PY) experiments/quickstart.py

@@ -176,8 +176,11 @@ def cmd_datasets_info(args):
 
 def cmd_demo(args):
     from .demo import run
+    from .demo import MONOLINGUAL
+    mono = (None if args.monolingual == "none" else "all" if args.monolingual == "all"
+            else args.monolingual.split(",") if args.monolingual else MONOLINGUAL)
     run(args.out, args.delta, args.languages.split(",") if args.languages else None,
-        monolingual=not args.no_monolingual, plot=not args.no_plot, batch_size=args.batch_size,
+        monolingual=mono, plot=not args.no_plot, batch_size=args.batch_size,
         max_queries=args.max_queries, max_docs=args.max_docs)
 
 
@@ -272,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="results")
     sp.add_argument("--delta", default=None, help="a milco-mini delta (default: the shipped one)")
     sp.add_argument("--languages", default=None, help="comma-separated query languages (default: all)")
-    sp.add_argument("--no-monolingual", action="store_true")
+    sp.add_argument("--monolingual", default=None,
+                    help="languages for the X->X tasks: comma-separated, 'all' or 'none' (default: en,de,fr,ja,ru,zh_CN)")
     sp.add_argument("--no-plot", action="store_true")
     sp.add_argument("--batch-size", type=int, default=32)
     sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")

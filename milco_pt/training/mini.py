@@ -124,6 +124,7 @@ def load(delta, **milco_kwargs):
                              echo=config.get("echo", True))
     load_delta(model, delta)
     model.eval()
+    milco_kwargs.setdefault("lowercase", False)  # trained on cased text, as e5 reads it
     out = Milco(model, tok, vocab, **milco_kwargs)
     out.name = f"milco-mini ({Path(delta).name})"
     return out
