@@ -1,0 +1,35 @@
+"""The notebooks run top to bottom (small models, shipped data) and are committed without outputs."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_notebook_runs(name, tmp_path, monkeypatch):
+    shutil.copy(NOTEBOOKS / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    nb = nbformat.read(tmp_path / name, as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+
+
+def test_notebooks_are_committed_stripped_and_generated():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOKS / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} == set(module.NOTEBOOKS)
+    for name, cells in module.NOTEBOOKS.items():
+        nb = json.loads((NOTEBOOKS / name).read_text())
+        assert [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in nb["cells"]] == \
+            [src for _, src in cells], f"{name} differs from make_notebooks.py: regenerate it"
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
