@@ -36,9 +36,9 @@ def quantize(vec: dict, scale: float) -> dict:
 
 
 def check_term(term: str) -> str:
-    if not term or any(c.isspace() for c in term):
-        raise ValueError(f"term {term!r} is empty or contains whitespace; Anserini's pretokenized "
-                         "impact indexes split terms on whitespace")
+    if not term or any(c.isspace() for c in term) or "\u241e" in term:
+        raise ValueError(f"term {term!r} is empty or contains whitespace (or U+241E); Anserini's "
+                         "pretokenized impact indexes split terms on whitespace")
     return term
 
 
@@ -88,8 +88,12 @@ class ImpactIndex(StagedIndex):
                 out.append(json.loads(f.readline()))
         return out
 
-    def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1) -> "ImpactIndexer":
-        return ImpactIndexer(self, IndexingMode(mode), threads)
+    def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
+                method: str = "direct") -> "ImpactIndexer":
+        """``method``: ``direct`` writes each term once with its weight as term frequency
+        (:mod:`milco_pt.lucene_direct`); ``anserini`` runs Anserini's ``IndexCollection`` on a
+        JsonVectorCollection. Both give the same postings and scores."""
+        return ImpactIndexer(self, IndexingMode(mode), threads, method)
 
     def retriever(self, num_results: int = 1000, threads: int = 1) -> "ImpactRetriever":
         return ImpactRetriever(self, num_results, threads)
@@ -98,32 +102,52 @@ class ImpactIndex(StagedIndex):
 class ImpactIndexer(pt.Indexer):
     """Builds an :class:`ImpactIndex` from records with ``docno`` and the toks column."""
 
-    def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1):
+    def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1, method: str = "direct"):
+        if method not in ("direct", "anserini"):
+            raise ValueError(f"method must be 'direct' or 'anserini', not {method!r}")
         self.index_ref = index
         self.mode = mode
         self.threads = threads
+        self.method = method
 
     def __repr__(self):
-        return f"{self.index_ref!r}.indexer(mode={self.mode.value!r})"
+        extra = "" if self.method == "direct" else f", method={self.method!r}"
+        return f"{self.index_ref!r}.indexer(mode={self.mode.value!r}{extra})"
 
     def index(self, it: Iterable[dict]) -> ImpactIndex:
         idx = self.index_ref
         with staged(idx.path, self.mode) as work:
             started = time.time()
-            docs_dir, lucene_dir = work / "docs", work / "index"
-            docs_dir.mkdir()
-            count, total = self._write_collection(it, docs_dir / "part-0.jsonl", work, idx)
+            lucene_dir = work / "index"
+            if self.method == "direct":
+                lucene_dir.mkdir()
+                from .lucene_direct import DirectImpactWriter
+                writer = DirectImpactWriter(lucene_dir)
+                try:
+                    count, total = self._write_vectors(it, work, idx, writer.add)
+                except BaseException:
+                    writer.abort()
+                    raise
+                writer.close()
+            else:
+                docs_dir = work / "docs"
+                docs_dir.mkdir()
+                with open(docs_dir / "part-0.jsonl", "w", encoding="utf-8") as f:
+                    def to_json(docno, vec):
+                        f.write(json.dumps({"id": docno, "contents": "", "vector": vec}, ensure_ascii=False) + "\n")
+                    count, total = self._write_vectors(it, work, idx, to_json)
+                if count:
+                    self._run_anserini(docs_dir, lucene_dir)
+                shutil.rmtree(docs_dir)
             if count == 0:
                 raise ValueError("nothing to index: the input has no records")
-            self._run_anserini(docs_dir, lucene_dir)
-            shutil.rmtree(docs_dir)
             meta = {
                 "type": ImpactIndex.ARTIFACT_TYPE, "format": ImpactIndex.ARTIFACT_FORMAT,
                 "package_hint": "milco-pt", "column": idx.column, "scale": idx.scale,
                 "quantization": "round(weight * scale), zeros dropped", "doc_count": count,
                 "sum_of_weights": total, "build_seconds": round(time.time() - started, 3),
                 "index_bytes": folder_bytes(lucene_dir),
-                "anserini_jar": Path(java.anserini_jar()).name, **idx.extra_meta,
+                "anserini_jar": Path(java.anserini_jar()).name, "method": self.method, **idx.extra_meta,
             }
             for f in lucene_dir.iterdir():
                 f.rename(work / f.name)
@@ -132,22 +156,21 @@ class ImpactIndexer(pt.Indexer):
                 json.dump(meta, f, indent=2, ensure_ascii=False)
         return idx
 
-    def _write_collection(self, it, out: Path, work: Path, idx: ImpactIndex) -> tuple[int, int]:
-        """Write Anserini's JsonVectorCollection and the forward store of quantized vectors."""
+    def _write_vectors(self, it, work: Path, idx: ImpactIndex, sink) -> tuple[int, int]:
+        """Quantize each record's vector, hand it to ``sink(docno, vec)`` and to the forward store."""
         records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
         if idx.verbose:
-            records = pt.tqdm(records, desc="Writing vectors", unit="doc")
+            records = pt.tqdm(records, desc="Indexing vectors", unit="doc")
         count = total = 0
         offsets, docnos = [], []
-        with open(out, "w", encoding="utf-8") as f, open(work / FORWARD, "wb") as fwd:
+        with open(work / FORWARD, "wb") as fwd:
             for n, rec in enumerate(records):
                 if "docno" not in rec or idx.column not in rec:
                     raise KeyError(f"record {n} lacks 'docno' or {idx.column!r}; index the output of "
                                    f"a doc encoder that produces {idx.column!r}")
                 vec = {check_term(t): w for t, w in quantize(rec[idx.column], idx.scale).items()}
                 total += sum(vec.values())
-                f.write(json.dumps({"id": str(rec["docno"]), "contents": "", "vector": vec},
-                                   ensure_ascii=False) + "\n")
+                sink(str(rec["docno"]), vec)
                 offsets.append(fwd.tell())
                 docnos.append(str(rec["docno"]))
                 fwd.write(json.dumps(vec, ensure_ascii=False).encode("utf-8") + b"\n")

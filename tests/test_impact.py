@@ -115,3 +115,16 @@ def test_milco_combined_pipeline_matches_exact(milco, tmp_path):
         quantized(q, "query_toks", 100))
     assert res[["qid", "docno", "score"]].values.tolist() == exact[["qid", "docno", "score"]].values.tolist()
     assert all(t.startswith(("e_", "m_")) for t in encoded["toks"][0])
+
+
+def test_direct_writer_equals_anserini_indexcollection(collection, tmp_path):
+    docs, queries, index = collection
+    assert index.meta()["method"] == "direct"
+    anserini = ImpactIndex(tmp_path / "anserini", scale=50, verbose=False).indexer(method="anserini").index(docs)
+    a = anserini.retriever(num_results=20)(queries)
+    b = index.retriever(num_results=20)(queries)
+    assert a[["qid", "docno", "score", "rank"]].values.tolist() == b[["qid", "docno", "score", "rank"]].values.tolist()
+    assert anserini.meta()["sum_of_weights"] == index.meta()["sum_of_weights"]
+    with pytest.raises(ValueError, match="U\\+241E"):
+        ImpactIndex(tmp_path / "bad", verbose=False).index([{"docno": "x", "toks": {"a\u241eb": 1.0}}])
+    assert not (tmp_path / "bad").exists()
