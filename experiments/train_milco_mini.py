@@ -30,7 +30,27 @@ def sample(items, n, seed):
     return items[:n]
 
 
-def main():
+def examples(args) -> tuple[list, list]:
+    """The recipe's (SAP bitext pairs, SCT query/document pairs), sampled with fixed seeds."""
+    stages = args.stages.split(",")
+    sap = sample(data.ddtp_bitext("train"), args.sap_steps * args.batch_size, args.seed) if "sap" in stages else []
+    sct = sample(data.ddtp_pairs("train"), args.sct_steps * args.batch_size, args.seed + 1) if "sct" in stages else []
+    return sap, sct
+
+
+def check_rows(tok, texts):
+    """A base unpacked by experiments/mini_base_pack.py holds only some word embeddings: refuse
+    inputs that would read a missing one."""
+    rows_file = Path(tok.name_or_path) / "rows.json"
+    if rows_file.exists():
+        rows = set(json.loads(rows_file.read_text()))
+        missing = {i for row in tok(texts, truncation=True, max_length=128)["input_ids"] for i in row} - rows
+        if missing:
+            raise SystemExit(f"the packed base lacks {len(missing)} word embeddings these inputs use: "
+                             "pack it again with this recipe's arguments")
+
+
+def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
     p.add_argument("--stages", default="sap,sct", help="sap, sct or sap,sct")
@@ -44,7 +64,11 @@ def main():
     p.add_argument("--no-echo", action="store_true", help="train the pivot view only (LexEcho off)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")
-    args = p.parse_args()
+    return p
+
+
+def main():
+    args = parser().parse_args()
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
     torch.manual_seed(args.seed)
@@ -53,13 +77,15 @@ def main():
     model, tok, vocab = base(seed=args.seed, train_layers=args.train_layers, echo=not args.no_echo)
     model.train()
     stages = args.stages.split(",")
+    sap_pairs, sct_pairs = examples(args)
+    check_rows(tok, [t for pair in sap_pairs + sct_pairs for t in pair])
     log = {"args": vars(args), "stages": {}}
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
                   lr_by_prefix={"model.m_model.": args.encoder_lr})
     if "sap" in stages:
         from transformers import BertTokenizer
-        pairs = sample(data.ddtp_bitext("train"), args.sap_steps * args.batch_size, args.seed)
+        pairs = sap_pairs
         teacher = LexicalTeacher(BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True),
                                  len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
         started = time.time()
@@ -67,7 +93,7 @@ def main():
               max_steps=args.sap_steps, learning_rate=args.sap_lr, **common)
         log["stages"]["sap"] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
     if "sct" in stages:
-        pairs = sample(data.ddtp_pairs("train"), args.sct_steps * args.batch_size, args.seed + 1)
+        pairs = sct_pairs
         started = time.time()
         objective = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5)
         train(objective, pairs, SCTCollator(tok, query_max_length=32, doc_max_length=128), work / "sct",

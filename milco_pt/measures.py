@@ -44,3 +44,26 @@ def AnswerRecall(answers: Mapping[str, Sequence[str]], passages: Mapping[str, st
 
     return ir_measures.define_byquery(impl, name=name, pretty_name="Answer recall",
                                       short_desc="a top-k passage contains a gold answer (MKQA, BGE-M3)")
+
+
+def grounding(vectors: Sequence[Mapping[str, float]], translations: Sequence[str], en_vocab: Sequence[str]) -> dict:
+    """How far pivot vectors of non-English texts are the English translation's own words: the
+    share of pivot terms, and of pivot weight, that are wordpieces of the translation (uncased
+    WordPiece over the English head's vocabulary). Averaged over texts; the rest is expansion.
+    """
+    from transformers import BertTokenizer
+    if len(vectors) != len(translations):
+        raise ValueError(f"{len(vectors)} vectors but {len(translations)} translations")
+    tok = BertTokenizer(vocab={t: i for i, t in enumerate(en_vocab)}, do_lower_case=True)
+    terms, weight, sizes = [], [], []
+    for vec, text in zip(vectors, translations):
+        if not vec:
+            continue
+        words = set(tok.tokenize(text))
+        total = sum(vec.values())
+        terms.append(sum(t in words for t in vec) / len(vec))
+        weight.append(sum(w for t, w in vec.items() if t in words) / total if total else 0.0)
+        sizes.append(len(vec))
+    n = max(1, len(terms))
+    return {"texts": len(terms), "term_share": sum(terms) / n, "weight_share": sum(weight) / n,
+            "terms_per_text": sum(sizes) / n}

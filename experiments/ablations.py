@@ -1,0 +1,106 @@
+"""milco-mini ablations on DDTP (test): LexEcho on/off, SAP only, SCT only, SAP + SCT, scored
+exactly (float dot products) for X->en over every query language, all queries and the hard subset
+(no ASCII word shared with the relevant document), with the pivot view's grounding (share of pivot
+terms that are wordpieces of the query's English translation).
+
+    python experiments/ablations.py                                    # the shipped model + runs/gpu-ablations/*
+    python experiments/ablations.py --model cpu=milco_pt/data/milco-mini/milco-mini-delta.safetensors
+    python experiments/ablations.py --smoke                            # two languages, 20 queries
+
+The deltas in runs/gpu-ablations come from experiments/gpu_ablations.sh (one GPU, bf16, about 6
+minutes for all four); each is the recipe of experiments/train_milco_mini.py with one change.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pyterrier as pt
+from pyterrier.measures import R, nDCG
+
+from milco_pt import datasets
+from milco_pt.datasets.ddtp import languages
+from milco_pt.demo import SHIPPED_DELTA
+from milco_pt.exact import ExactIndex
+from milco_pt.measures import grounding
+from milco_pt.training.mini import load
+from milco_pt.views import combine_all
+
+GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "SAP only (GPU)": "sap-only",
+            "SCT only (GPU)": "sct-only"}
+
+
+def evaluate(name: str, delta: Path, langs: list[str], max_queries: int | None) -> tuple[list[dict], dict]:
+    mini = load(delta, verbose=False, batch_size=32, doc_max_length=256, query_max_length=64)
+    en = datasets.get("ddtp/en-en/test")
+    docs = mini.doc_encoder()(en.get_corpus_frame())
+    echo = "src_toks" in docs  # LexEcho off: the dual view is the pivot view
+    docs["combined"] = combine_all({"pivot": docs["toks"].tolist(),
+                                    **({"source": docs["src_toks"].tolist()} if echo else {})})
+    dual = ExactIndex("toks").index(docs[["docno", "combined"]].rename(columns={"combined": "toks"}))
+    pivot = ExactIndex("toks").index(docs[["docno", "toks"]])
+    en_text = en.get_topics().set_index("group")["query"]
+    rows, vectors, translations = [], [], []
+    for x in langs:
+        ds = datasets.get(f"ddtp/{x}-en/test")
+        topics, qrels = ds.get_topics(), ds.get_qrels()
+        if max_queries:
+            topics = topics.head(max_queries)
+        q = mini.query_encoder()(topics[["qid", "query"]])
+        q_dual = q.assign(query_toks=combine_all({"pivot": q["query_toks"].tolist(),
+                                                  **({"source": q["query_src_toks"].tolist()} if echo else {})}))
+        runs = {"dual view": dual.retriever(num_results=100)(q_dual[["qid", "query", "query_toks"]]),
+                "pivot only": pivot.retriever(num_results=100)(q[["qid", "query", "query_toks"]])}
+        for subset, sel in (("all", topics), ("hard", topics[~topics["shares_latin_word"]])):
+            if not len(sel):
+                continue
+            keep = set(sel["qid"])
+            res = pt.Experiment([r[r["qid"].isin(keep)] for r in runs.values()], sel[["qid", "query"]],
+                                qrels[qrels["qid"].isin(keep)], [nDCG @ 10, R @ 100], names=list(runs))
+            rows += [{"model": name, "task": f"{x}-en", "subset": subset, "view": r["name"],
+                      "nDCG@10": r["nDCG@10"], "R@100": r["R@100"]} for _, r in res.iterrows()]
+        paired = topics["group"].isin(en_text.index)
+        vectors += q["query_toks"][paired.values].tolist()
+        translations += en_text[topics["group"][paired]].tolist()
+    return rows, {"model": name, **grounding(vectors, translations, mini.encoder.pivot_names.tolist())}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", default=[], help="NAME=DELTA (repeatable)")
+    p.add_argument("--runs", default="runs/gpu-ablations", help="folder of experiments/gpu_ablations.sh deltas")
+    p.add_argument("--out", default="results/ablations")
+    p.add_argument("--smoke", action="store_true")
+    args = p.parse_args()
+    models = dict(m.split("=", 1) for m in args.model)
+    if not models:
+        models = {"SAP+SCT (shipped, CPU)": str(SHIPPED_DELTA)}
+        models.update({k: str(Path(args.runs) / f"{v}.safetensors") for k, v in GPU_RUNS.items()
+                       if (Path(args.runs) / f"{v}.safetensors").exists()})
+    langs = [x for x in languages() if x != "en"]
+    if args.smoke:
+        langs, models = langs[:2], dict(list(models.items())[:1])
+    rows, ground = [], []
+    for name, delta in models.items():
+        r, g = evaluate(name, Path(delta), langs, 20 if args.smoke else None)
+        rows += r
+        ground.append(g)
+        print(f"{name}: done", flush=True)
+    table = pd.DataFrame(rows)
+    avg = table.groupby(["model", "subset", "view"], sort=False, as_index=False)[["nDCG@10", "R@100"]].mean()
+    wide = avg.pivot_table(index="model", columns=["subset", "view"], values="nDCG@10", sort=False)
+    wide.columns = [f"nDCG@10 {s} ({v})" for s, v in wide.columns]
+    summary = wide.join(pd.DataFrame(ground).set_index("model")[["term_share", "weight_share", "terms_per_text"]])
+    summary = summary.rename(columns={"term_share": "grounded terms", "weight_share": "grounded weight",
+                                      "terms_per_text": "pivot terms per query"}).round(3)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.round(4).to_csv(f"{out}.csv", index=False)
+    summary.to_csv(f"{out}_summary.csv")
+    Path(f"{out}.md").write_text(summary.to_markdown() + "\n")
+    print(summary.to_string())
+
+
+if __name__ == "__main__":
+    main()
