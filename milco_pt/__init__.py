@@ -14,7 +14,8 @@ _EXPORTS = {
     "TopK": "pruning", "MassPrune": "pruning", "Threshold": "pruning", "top_k": "pruning",
     "mass_prune": "pruning", "threshold": "pruning",
     "ExactIndex": "exact", "ExactRetriever": "exact",
-    "ImpactIndex": "impact", "DualViewFusion": "fusion",
+    "ImpactIndex": "impact", "DualViewFusion": "fusion", "sparse_index": "backends",
+    "PisaImpactIndex": "pisa_index", "SeismicIndex": "seismic_index",
 }
 __all__ = list(_EXPORTS)
 

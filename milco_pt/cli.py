@@ -2,7 +2,7 @@
 
   milco-pt inspect "some text" [--model M]          top terms of each view
   milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
-  milco-pt index --vectors vecs.jsonl --index idx     Anserini impact index of encoded vectors
+  milco-pt index --vectors vecs.jsonl --index idx     impact index of encoded vectors (--backend pisa|seismic)
   milco-pt search --index idx --queries q.jsonl --output run.trec
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
@@ -101,18 +101,21 @@ def read_vectors(path: str):
 
 
 def cmd_index(args):
-    from .impact import ImpactIndex
-    index = ImpactIndex(args.index, scale=args.scale, meta={"source": args.vectors})
+    from .backends import sparse_index
+    kwargs = {"scale": args.scale} if args.backend != "seismic" else {}
+    index = sparse_index(args.index, backend=args.backend, meta={"source": args.vectors}, **kwargs)
     index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(
         read_vectors(args.vectors))
-    print(f"indexed {len(index)} documents into {args.index}", file=sys.stderr)
+    print(f"indexed {len(index)} documents into {args.index} ({args.backend})", file=sys.stderr)
 
 
 def cmd_search(args):
     import pandas as pd
-    from .impact import ImpactIndex
+    import pyterrier as pt
     queries = pd.DataFrame([{"qid": r["docno"], "query_toks": r["toks"]} for r in read_vectors(args.queries)])
-    res = ImpactIndex(args.index).retriever(num_results=args.k, threads=args.threads)(queries)
+    index = pt.Artifact.load(args.index)
+    extra = {"query_cut": args.query_cut, "heap_factor": args.heap_factor} if hasattr(index, "engine") else {}
+    res = index.retriever(num_results=args.k, threads=args.threads, **extra)(queries)
     _write_run(res, args.output, args.run_name, len(queries))
 
 
@@ -237,19 +240,22 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(sp)
     sp.set_defaults(fn=cmd_encode)
 
-    sp = sub.add_parser("index", help="build an Anserini impact index from encoded vectors")
+    sp = sub.add_parser("index", help="build an impact index (Anserini, PISA or Seismic) from encoded vectors")
     sp.add_argument("--vectors", required=True, help="JsonVectorCollection jsonl(.gz) from `encode`")
     sp.add_argument("--index", required=True)
+    sp.add_argument("--backend", choices=["anserini", "pisa", "seismic"], default="anserini")
     sp.add_argument("--scale", type=float, default=100, help="quantization: round(weight * scale)")
     sp.add_argument("--threads", type=int, default=1)
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(fn=cmd_index)
 
-    sp = sub.add_parser("search", help="search an impact index with encoded queries; TREC run out")
+    sp = sub.add_parser("search", help="search an impact index (any backend) with encoded queries; TREC run out")
     sp.add_argument("--index", required=True)
     sp.add_argument("--queries", required=True, help="jsonl from `encode --queries`")
     sp.add_argument("--output", required=True)
     sp.add_argument("--k", type=int, default=1000)
+    sp.add_argument("--query-cut", type=int, default=10, help="Seismic: query terms searched")
+    sp.add_argument("--heap-factor", type=float, default=0.7, help="Seismic: block skipping (1 = safest)")
     sp.add_argument("--threads", type=int, default=1)
     sp.add_argument("--run-name", default="milco")
     sp.set_defaults(fn=cmd_search)

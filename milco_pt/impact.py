@@ -19,7 +19,7 @@ import pandas as pd
 import pyterrier as pt
 
 from . import java
-from .staging import IndexingMode, StagedIndex, folder_bytes, staged
+from .staging import IndexingMode, StagedIndex, check_record, folder_bytes, staged, write_meta
 
 DEFAULT_SCALE = 100
 FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
@@ -152,8 +152,7 @@ class ImpactIndexer(pt.Indexer):
             for f in lucene_dir.iterdir():
                 f.rename(work / f.name)
             lucene_dir.rmdir()
-            with open(work / "pt_meta.json", "w", encoding="utf-8") as f:
-                json.dump(meta, f, indent=2, ensure_ascii=False)
+            write_meta(work, meta)
         return idx
 
     def _write_vectors(self, it, work: Path, idx: ImpactIndex, sink) -> tuple[int, int]:
@@ -165,9 +164,7 @@ class ImpactIndexer(pt.Indexer):
         offsets, docnos = [], []
         with open(work / FORWARD, "wb") as fwd:
             for n, rec in enumerate(records):
-                if "docno" not in rec or idx.column not in rec:
-                    raise KeyError(f"record {n} lacks 'docno' or {idx.column!r}; index the output of "
-                                   f"a doc encoder that produces {idx.column!r}")
+                check_record(n, rec, idx.column)
                 vec = {check_term(t): w for t, w in quantize(rec[idx.column], idx.scale).items()}
                 total += sum(vec.values())
                 sink(str(rec["docno"]), vec)

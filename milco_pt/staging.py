@@ -40,6 +40,40 @@ def staged(final: Path, mode: IndexingMode) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+@contextmanager
+def native_output(shown: bool) -> Iterator[None]:
+    """Silence what native engines (PISA, Seismic) print to the process's stdout/stderr."""
+    if shown:
+        yield
+        return
+    import sys
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
+def check_record(n: int, rec: dict, column: str):
+    if "docno" not in rec or column not in rec:
+        raise KeyError(f"record {n} lacks 'docno' or {column!r}; index the output of "
+                       f"a doc encoder that produces {column!r}")
+
+
+def write_meta(folder: Path, meta: dict):
+    """Write ``pt_meta.json``, the file that marks an index complete (so: last)."""
+    with open(Path(folder) / "pt_meta.json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, ensure_ascii=False)
+
+
 def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 

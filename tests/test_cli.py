@@ -81,6 +81,10 @@ def test_encode_index_search_round_trip(tiny_path, tmp_path):
     q = pd.DataFrame({"qid": ["1"], "query_toks": [quantize(milco.encode_queries(["brown fox"])[0], 100)]})
     top = ExactIndex("toks").index(d).retriever(num_results=3)(q)
     assert [ln.split()[2] for ln in lines[:3]] == top["docno"].tolist()
+    main(["index", "--vectors", str(tmp_path / "d.jsonl"), "--index", str(tmp_path / "pisa"), "--backend", "pisa"])
+    main(["search", "--index", str(tmp_path / "pisa"), "--queries", str(tmp_path / "q.jsonl"),
+          "--output", str(tmp_path / "pisa.trec"), "--k", "3"])
+    assert (tmp_path / "pisa.trec").read_text().splitlines() == lines, "PISA and Anserini give the same run"
 
 
 def test_bm25_builds_once_and_searches_like_the_python_api(tmp_path, capsys):

@@ -17,7 +17,7 @@ import pyterrier as pt
 
 from .. import java
 from ..impact import results_frame
-from ..staging import IndexingMode, StagedIndex, folder_bytes, staged
+from ..staging import IndexingMode, StagedIndex, folder_bytes, staged, write_meta
 
 GENERIC = "generic"
 DEFAULT_K1, DEFAULT_B = 0.9, 0.4
@@ -143,8 +143,7 @@ class BM25Indexer(pt.Indexer):
                     "text_field": idx.text_field, "doc_count": count,
                     "build_seconds": round(time.time() - started, 3), "index_bytes": folder_bytes(work),
                     "anserini_jar": Path(java.anserini_jar()).name}
-            with open(work / "pt_meta.json", "w", encoding="utf-8") as f:
-                json.dump(meta, f, indent=2, ensure_ascii=False)
+            write_meta(work, meta)
         return idx
 
     def _write_collection(self, it, out: Path) -> int:
