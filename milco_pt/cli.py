@@ -95,9 +95,31 @@ def _write(f, chunk, enc, views, prune):
 
 
 def read_vectors(path: str):
-    """Records ``{docno, toks}`` from a JsonVectorCollection jsonl (as ``encode`` writes)."""
+    """Records ``{docno, toks}`` from a JsonVectorCollection jsonl (as ``encode`` writes) or a
+    folder of shards (as ``encode-shards`` writes)."""
+    if Path(path).is_dir():
+        from .sharding import read_shards
+        yield from read_shards(path)
+        return
     for rec in read_jsonl(path):
         yield {"docno": str(rec["id"]), "toks": rec["vector"]}
+
+
+def cmd_encode_shards(args):
+    from .sharding import encode_shards, local_device, process_rank
+    if args.device is None:
+        args.device = local_device()
+    milco = _load(args)
+    views = tuple(args.views.split(",")) if args.views else milco.views
+    prune = _pruner(args)
+
+    def encode(texts):
+        vecs = milco.encode_docs(texts, views=views, combined=len(views) > 1)
+        return [prune(v) for v in (vecs[views[0]] if len(views) == 1 else vecs)]
+    rank, world = process_rank()
+    done = encode_shards(encode, read_texts(args.input, args.id_field, args.text_field), args.output,
+                         shard_size=args.shard_size, info={"model": args.model, "views": list(views)})
+    print(f"rank {rank}/{world}: wrote {len(done)} shards to {args.output}", file=sys.stderr)
 
 
 def cmd_index(args):
@@ -218,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--no-lowercase", action="store_true",
                         help="keep case (the authors' evaluator lowercases)")
 
+    def encoding_args(sp):
+        sp.add_argument("--views", default=None, help="pivot, source or pivot,source (e_/m_ names)")
+        sp.add_argument("--topk", type=int, default=None)
+        sp.add_argument("--mass", type=float, default=None, help="mass pruning percentile p")
+        sp.add_argument("--threshold", type=float, default=None)
+        sp.add_argument("--id-field", default=None)
+        sp.add_argument("--text-field", default=None)
+
     sp = sub.add_parser("inspect", help="print the top terms of each view")
     sp.add_argument("text")
     sp.add_argument("--top", type=int, default=20)
@@ -229,19 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--input", required=True, help="jsonl(.gz) with id + text fields, or tsv id<TAB>text")
     sp.add_argument("--output", required=True)
     sp.add_argument("--queries", action="store_true", help="encode as queries")
-    sp.add_argument("--views", default=None, help="pivot, source or pivot,source (e_/m_ names)")
-    sp.add_argument("--topk", type=int, default=None)
-    sp.add_argument("--mass", type=float, default=None, help="mass pruning percentile p")
-    sp.add_argument("--threshold", type=float, default=None)
-    sp.add_argument("--id-field", default=None)
-    sp.add_argument("--text-field", default=None)
+    encoding_args(sp)
     sp.add_argument("--chunk", type=int, default=1024, help="texts read per encoding step")
     sp.add_argument("--verbose", action="store_true")
     model_args(sp)
     sp.set_defaults(fn=cmd_encode)
 
+    sp = sub.add_parser("encode-shards", help="encode a large corpus into resumable shards, one process "
+                        "per GPU (torchrun --nproc_per_node N -m milco_pt.cli encode-shards ...)")
+    sp.add_argument("--input", required=True, help="jsonl(.gz) with id + text fields, or tsv id<TAB>text")
+    sp.add_argument("--output", required=True, help="folder of shards (what exists is skipped)")
+    sp.add_argument("--shard-size", type=int, default=10000)
+    encoding_args(sp)
+    sp.add_argument("--verbose", action="store_true")
+    model_args(sp)
+    sp.set_defaults(fn=cmd_encode_shards)
+
     sp = sub.add_parser("index", help="build an impact index (Anserini, PISA or Seismic) from encoded vectors")
-    sp.add_argument("--vectors", required=True, help="JsonVectorCollection jsonl(.gz) from `encode`")
+    sp.add_argument("--vectors", required=True, help="JsonVectorCollection jsonl(.gz) from `encode`, or a "
+                    "folder from `encode-shards`")
     sp.add_argument("--index", required=True)
     sp.add_argument("--backend", choices=["anserini", "pisa", "seismic"], default="anserini")
     sp.add_argument("--scale", type=float, default=100, help="quantization: round(weight * scale)")
@@ -255,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", required=True)
     sp.add_argument("--k", type=int, default=1000)
     sp.add_argument("--query-cut", type=int, default=10, help="Seismic: query terms searched")
-    sp.add_argument("--heap-factor", type=float, default=0.7, help="Seismic: block skipping (1 = safest)")
+    sp.add_argument("--heap-factor", type=float, default=0.7, help="Seismic: block skipping (lower = safer, slower)")
     sp.add_argument("--threads", type=int, default=1)
     sp.add_argument("--run-name", default="milco")
     sp.set_defaults(fn=cmd_search)

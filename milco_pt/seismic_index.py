@@ -73,8 +73,9 @@ class SeismicIndex(StagedIndex):
 
     def retriever(self, num_results: int = 1000, query_cut: int = 10, heap_factor: float = 0.7,
                   threads: int = 1) -> "SeismicRetriever":
-        """``query_cut``: the query's heaviest terms that are searched; ``heap_factor``: skip a block
-        when its summary score is below this fraction of the current k-th score (1 = safest)."""
+        """``query_cut``: the query's heaviest terms that are searched; ``heap_factor``: a block is
+        skipped when its summary score is below ``heap_factor`` x the current k-th score (lower:
+        safer and slower)."""
         return SeismicRetriever(self, num_results, query_cut, heap_factor, threads)
 
     def engine(self):

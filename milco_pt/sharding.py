@@ -1,0 +1,113 @@
+"""Sharded document encoding for large corpora: the corpus is cut into fixed shards of
+``shard_size`` documents (in corpus order); process ``rank`` of ``world_size`` encodes the shards
+``s`` with ``s % world_size == rank``, each written to a temporary file and renamed when complete,
+so a rerun skips finished shards (resumable). No inter-process communication: launch with
+``torchrun`` / ``accelerate launch`` (``RANK``/``WORLD_SIZE``, one GPU per ``LOCAL_RANK``), SLURM
+(``SLURM_PROCID``/``SLURM_NTASKS``) or explicit ranks. The index builders read the shards directly:
+
+    torchrun --nproc_per_node 4 -m milco_pt.cli encode-shards --model M --input corpus.jsonl --output vecs/
+    milco-pt index --vectors vecs/ --index idx            # or ImpactIndex(...).index(read_shards("vecs/"))
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+MANIFEST = "manifest.json"
+
+
+def shard_name(i: int) -> str:
+    return f"shard-{i:05d}.jsonl.gz"
+
+
+def process_rank() -> tuple[int, int]:
+    """``(rank, world_size)`` from torchrun/accelerate or SLURM variables, else ``(0, 1)``."""
+    for rank, world in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
+        if rank in os.environ and world in os.environ:
+            return int(os.environ[rank]), int(os.environ[world])
+    return 0, 1
+
+
+def local_device() -> Optional[str]:
+    """This process's GPU (``LOCAL_RANK``) when there are GPUs; ``None`` lets the model choose."""
+    import torch
+    if torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
+        return f"cuda:{int(os.environ['LOCAL_RANK']) % torch.cuda.device_count()}"
+    return None
+
+
+def _write_atomic(path: Path, data: bytes):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tuple[str, str]], out,
+                  shard_size: int = 10000, rank: Optional[int] = None, world_size: Optional[int] = None,
+                  info: Optional[dict] = None) -> list[int]:
+    """Encode this process's unfinished shards of ``pairs`` (``(docno, text)``, the same order in
+    every process) with ``encode(texts) -> vectors``; returns the shard numbers it wrote."""
+    if shard_size < 1:
+        raise ValueError("shard_size must be at least 1")
+    own_rank, own_world = process_rank()
+    rank = own_rank if rank is None else rank
+    world_size = own_world if world_size is None else world_size
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank {rank} is not in [0, {world_size})")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / MANIFEST
+    if manifest.exists():
+        old = json.loads(manifest.read_text())
+        if old["shard_size"] != shard_size:
+            raise ValueError(f"{out} holds shards of {old['shard_size']} documents, not {shard_size}: "
+                             "use the same --shard-size, or a new output folder")
+    written, chunk, n, todo = [], [], 0, False
+
+    def flush(shard: int):
+        vecs = encode([t for _, t in chunk])
+        lines = "".join(json.dumps({"id": d, "vector": v}, ensure_ascii=False) + "\n" for (d, _), v in zip(chunk, vecs))
+        _write_atomic(out / shard_name(shard), gzip.compress(lines.encode("utf-8"), mtime=0))
+        written.append(shard)
+
+    for n, (docno, text) in enumerate(pairs, 1):
+        shard = (n - 1) // shard_size
+        if (n - 1) % shard_size == 0:  # a new shard: is it this process's, and not yet written?
+            todo = shard % world_size == rank and not (out / shard_name(shard)).exists()
+        if todo:
+            chunk.append((str(docno), text))
+            if n % shard_size == 0:
+                flush(shard)
+                chunk = []
+    if chunk:
+        flush((n - 1) // shard_size)
+    shards = -(-n // shard_size)
+    _write_atomic(manifest, json.dumps({"documents": n, "shard_size": shard_size, "shards": shards,
+                                        **(info or {})}, indent=1).encode())
+    return written
+
+
+def missing_shards(out) -> list[int]:
+    out = Path(out)
+    if not (out / MANIFEST).exists():
+        raise FileNotFoundError(f"{out} has no {MANIFEST}: encode the corpus with `milco-pt encode-shards` first")
+    m = json.loads((out / MANIFEST).read_text())
+    return [i for i in range(m["shards"]) if not (out / shard_name(i)).exists()]
+
+
+def read_shards(out) -> Iterator[dict]:
+    """``{docno, toks}`` records of every shard in corpus order; refuses an incomplete folder."""
+    out = Path(out)
+    missing = missing_shards(out)
+    if missing:
+        raise FileNotFoundError(f"{out} lacks {len(missing)} shards (first: {shard_name(missing[0])}): run the "
+                                "same encode-shards command again, it encodes only what is missing")
+    m = json.loads((out / MANIFEST).read_text())
+    for i in range(m["shards"]):
+        with gzip.open(out / shard_name(i), "rt", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                yield {"docno": rec["id"], "toks": rec["vector"]}

@@ -1,0 +1,73 @@
+"""Sharded encoding: two processes under torchrun split the shards, the result equals one
+process's encoding, a rerun encodes only missing shards, and the index builders read the folder."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TEXTS
+from milco_pt import Milco
+from milco_pt.sharding import missing_shards, read_shards, shard_name
+
+
+def corpus(tmp_path):
+    path = tmp_path / "docs.tsv"
+    texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(30)]
+    path.write_text("".join(f"d{i}\t{t}\n" for i, t in enumerate(texts)), encoding="utf-8")
+    return path, texts
+
+
+def same_vectors(records, vectors):
+    assert len(records) == len(vectors)
+    for rec, vec in zip(records, vectors):
+        assert rec["toks"].keys() == vec.keys()
+        assert max(abs(rec["toks"][t] - w) for t, w in vec.items()) < 1e-5
+
+
+def encode_shards(tiny_path, docs, out, *launcher):
+    cmd = [*launcher, "-m", "milco_pt.cli", "encode-shards", "--model", str(tiny_path), "--input", str(docs),
+           "--output", str(out), "--shard-size", "4", "--batch-size", "3"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stderr
+
+
+def test_two_processes_resume_and_index(tiny_path, tmp_path):
+    docs, texts = corpus(tmp_path)
+    out = tmp_path / "shards"
+    log = encode_shards(tiny_path, docs, out, sys.executable, "-m", "torch.distributed.run", "--standalone",
+                        "--nproc_per_node", "2")
+    assert "rank 0/2: wrote 4 shards" in log and "rank 1/2: wrote 4 shards" in log
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["documents"] == 30 and manifest["shards"] == 8 and missing_shards(out) == []
+
+    records = list(read_shards(out))
+    assert [r["docno"] for r in records] == [f"d{i}" for i in range(30)]
+    same_vectors(records, Milco.from_pretrained(str(tiny_path)).encode_docs(texts))
+
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*")}
+    (out / shard_name(3)).unlink()
+    with pytest.raises(FileNotFoundError, match="encode-shards command again"):
+        list(read_shards(out))
+    log = encode_shards(tiny_path, docs, out, sys.executable)
+    assert "rank 0/1: wrote 1 shards" in log
+    assert all(p.stat().st_mtime_ns == stamps[p.name] for p in out.glob("shard-*") if p.name != shard_name(3))
+    same_vectors(list(read_shards(out)), [r["toks"] for r in records])
+
+    from milco_pt.cli import main
+    main(["index", "--vectors", str(out), "--index", str(tmp_path / "idx"), "--backend", "pisa"])
+    from milco_pt import sparse_index
+    assert len(sparse_index(tmp_path / "idx", backend="pisa")) == 30
+
+
+def test_shard_size_must_match(tiny_path, tmp_path):
+    from milco_pt.sharding import encode_shards as run
+    out = tmp_path / "s"
+    run(lambda texts: [{"x": 1.0} for _ in texts], [("a", "t"), ("b", "u")], out, shard_size=1)
+    with pytest.raises(ValueError, match="same --shard-size"):
+        run(lambda texts: [{"x": 1.0} for _ in texts], [("a", "t")], out, shard_size=2)
+    with pytest.raises(ValueError, match="rank 2"):
+        run(lambda texts: [], [], tmp_path / "t", rank=2, world_size=2)
