@@ -98,6 +98,15 @@ def _limit(ds, max_queries: Optional[int], max_docs: Optional[int]):
 MONOLINGUAL = ("en", "de", "fr", "ja", "ru", "zh_CN")
 
 
+def plot_languages(table: pd.DataFrame, out) -> list:
+    """Per-language bars of cross-lingual (X->en) nDCG@10 for every system, from ``demo.csv``'s rows."""
+    from .plots import language_bars
+    parts = table["task"].str.extract(r"^(\w+)-en$")[0]
+    sel = parts.notna() & (parts != "en") & (table["measure"] == "nDCG@10")
+    df = table[sel].assign(language=parts[sel])[["language", "system", "value"]]
+    return language_bars(df, out, measure="nDCG@10 (DDTP test, X->en)") if len(df) else []
+
+
 def run(out: str = "results", delta: Optional[str] = None, languages: Optional[Sequence[str]] = None,
         monolingual: Optional[Sequence[str]] = MONOLINGUAL, plot: bool = True, batch_size: int = 32, max_queries: Optional[int] = None,
         max_docs: Optional[int] = None) -> pd.DataFrame:
@@ -158,6 +167,8 @@ def run(out: str = "results", delta: Optional[str] = None, languages: Optional[S
             sparsity_curve(curve, out_dir / "demo_sparsity", dense=float(dense.iloc[0]) if len(dense) else None,
                            dense_label="e5-small (dense, 384 dims)",
                            title="milco-mini on DDTP X->en (test): pruning documents")
+    if plot:
+        plot_languages(table, out_dir / "demo_languages")
     wide = table[table["measure"] == "nDCG@10"].pivot_table(index="task", columns="system", values="value")
     print(wide.round(3).to_string())
     return table

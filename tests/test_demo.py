@@ -31,6 +31,7 @@ def test_demo_smoke(delta, tmp_path):
     assert set(saved["system"]) == {"milco-mini (dual view)", "milco-mini (pivot only)", "BM25", "e5-small (dense)"}
     assert saved["value"].between(0, 1).all() and len(table) == len(saved)
     assert (tmp_path / "demo_sparsity.png").exists() and (tmp_path / "demo_sparsity.svg").exists()
+    assert (tmp_path / "demo_languages.png").exists() and (tmp_path / "demo_languages.svg").exists()
     curve = pd.read_csv(tmp_path / "demo_pruning.csv")
     mass = curve[curve["method"] == "mass"].sort_values("level")
     assert mass["terms_per_doc"].is_monotonic_decreasing, "more mass pruned, fewer terms"

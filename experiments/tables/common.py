@@ -18,6 +18,8 @@ def parser(doc: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="MILCO hub id or local checkpoint folder")
     p.add_argument("--languages", default=None, help="comma-separated subset")
+    p.add_argument("--dataset", default=None, help="collection name with {lang}, e.g. ddtp/{lang}-en/test "
+                   "(default: the paper's benchmark)")
     p.add_argument("--smoke", action="store_true", help="tiny random model on tiny fixtures (CI)")
     p.add_argument("--out", default="results/tables")
     p.add_argument("--batch-size", type=int, default=32)
@@ -39,8 +41,27 @@ def smoke_model(root: Path) -> str:
 
 
 def load_milco(model: str, batch_size: int):
+    """A checkpoint (hub id or folder), ``milco-mini`` (the shipped one) or a milco-mini delta file."""
+    if model == "milco-mini" or str(model).endswith(".safetensors"):
+        from milco_pt.demo import SHIPPED_DELTA
+        from milco_pt.training.mini import load
+        return load(SHIPPED_DELTA if model == "milco-mini" else model, batch_size=batch_size)
     from milco_pt import Milco
     return Milco.from_pretrained(model, batch_size=batch_size)
+
+
+_SHARED: dict = {}
+
+
+def shared(ds, what: str, make):
+    """``make(docs)`` once per distinct corpus: tasks that search the same documents (e.g. every
+    DDTP X->en task) encode and index them once."""
+    import hashlib
+    docs = pd.DataFrame(list(ds.get_corpus_iter()))
+    key = (hashlib.sha1("\n".join(docs["docno"].astype(str)).encode()).hexdigest(), what)
+    if key not in _SHARED:
+        _SHARED[key] = make(docs)
+    return _SHARED[key]
 
 
 def paper_values(table: str, select: dict, columns=None) -> dict:
@@ -83,3 +104,12 @@ def smoke_miracl(langs, sources=("de", "fr", "ja", "ru")) -> str:
     for lang, src in zip(langs, sources):
         write_miracl(root / "irds", lang, *ddtp_sample(src, src))
     return smoke_model(root)
+
+
+def encoded(queries: pd.DataFrame):
+    """A transformer adding already computed query vectors (every ``query_*toks`` column) by qid:
+    encode once, search many times."""
+    import pyterrier as pt
+    cols = [c for c in queries.columns if c.startswith("query_") and c.endswith("toks")]
+    table = queries.set_index("qid")[cols]
+    return pt.apply.generic(lambda df: df.assign(**{c: [table.at[q, c] for q in df["qid"]] for c in cols}))

@@ -1,18 +1,24 @@
-"""Paper Table 5 (shape): efficiency per mass-pruning level — index size, mean / P95 query latency
-(one thread), QPS (all threads) and nDCG@10 — with the Anserini impact backend, on MIRACL dev of
-one language (the paper: MIRACL-en, 32M passages, Seismic). Also the latency-vs-nDCG plot.
+"""Paper Table 5 (shape): efficiency per mass-pruning level and backend (Anserini, PISA, Seismic)
+— index size, mean / P95 query latency (one thread, one query at a time through the retriever),
+QPS (all threads) and nDCG@10 — on MIRACL dev of one language (the paper: MIRACL-en, 32M passages,
+Seismic), or any collection with --dataset. Also the latency-vs-nDCG plot.
 
     python experiments/tables/table05_latency.py --model omai-research/milco-650m --languages en
+    python experiments/tables/table05_latency.py --model milco-mini --dataset "ddtp/{lang}-en/test" \
+        --languages ja --out results/ddtp
     python experiments/tables/table05_latency.py --smoke
 """
-from common import PAPER, load_milco, parser, smoke_model, smoke_root
+from common import PAPER, encoded, load_milco, parser, smoke_model, smoke_root
 
 LEVELS = (0, 10, 30, 50, 60)
 
 
 def main():
-    args = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--backends", default="anserini,pisa,seismic")
+    args = p.parse_args()
     lang = args.languages or "en"
+    backends = args.backends.split(",")
     if args.smoke:
         root = smoke_root()
         from milco_pt.datasets.fixtures import ddtp_sample, write_miracl
@@ -25,51 +31,48 @@ def main():
 
     import numpy as np
     import pandas as pd
+    from milco_pt.backends import sparse_index
     from milco_pt.datasets import get
     from milco_pt.experiment import run
-    from milco_pt.impact import ImpactIndex
     from milco_pt.plots import latency_curve
     from milco_pt.pruning import mass_prune
     milco = load_milco(args.model, args.batch_size)
-    ds = get(f"miracl/{lang}/dev")
+    ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
     docs = milco.doc_encoder(combined=True)(pd.DataFrame(list(ds.get_corpus_iter())))
     queries = milco.query_encoder(combined=True)(ds.get_topics()[["qid", "query"]])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for p in LEVELS:
-            pruned = docs.assign(toks=[mass_prune(v, p) for v in docs["toks"]])
-            index = ImpactIndex(Path(tmp) / f"p{p}", verbose=False, meta={"mass_pruning": p}).index(pruned)
-            one = index.retriever(num_results=1000)
-            one(queries.head(3))
-            times = []
-            for i in range(len(queries)):
+        for backend in backends:
+            for p in LEVELS:
+                pruned = docs.assign(toks=[mass_prune(v, p) for v in docs["toks"]])
+                index = sparse_index(Path(tmp) / f"{backend}-p{p}", backend=backend, verbose=False,
+                                     meta={"mass_pruning": p}).index(pruned)
+                one = index.retriever(num_results=1000)
+                one(queries.head(3))
+                times = []
+                for i in range(len(queries)):
+                    started = time.perf_counter()
+                    one(queries.iloc[[i]])
+                    times.append(1000 * (time.perf_counter() - started))
                 started = time.perf_counter()
-                one(queries.iloc[[i]])
-                times.append(1000 * (time.perf_counter() - started))
-            started = time.perf_counter()
-            index.retriever(num_results=1000, threads=os.cpu_count() or 1)(queries)
-            qps = len(queries) / (time.perf_counter() - started)
-            res = run([encoded(queries) >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
-            rows.append({"label": f"p={p}", "mass_pruning": p, "terms_per_doc": float(pruned["toks"].map(len).mean()),
-                         "index_mb": round(index.meta()["index_bytes"] / 2 ** 20, 2),
-                         "latency_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
-                         "qps": qps, "value": 100 * float(res["nDCG@10"][0])})
+                index.retriever(num_results=1000, threads=os.cpu_count() or 1)(queries)
+                qps = len(queries) / (time.perf_counter() - started)
+                res = run([encoded(queries) >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
+                rows.append({"backend": backend, "label": f"{backend} p={p}", "mass_pruning": p,
+                             "terms_per_doc": float(pruned["toks"].map(len).mean()),
+                             "index_mb": round(index.meta()["index_bytes"] / 2 ** 20, 2),
+                             "latency_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
+                             "qps": qps, "value": 100 * float(res["nDCG@10"][0])})
     table = pd.DataFrame(rows)
     paper = pd.read_csv(PAPER / "table05_latency.csv")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table05_latency.csv", index=False)
+    (out / "table05_latency.md").write_text(table.drop(columns=["label"]).round(3).to_markdown(index=False) + "\n")
     latency_curve(table, out / "table05_latency", measure="nDCG@10 (x100)")
     print(table.round(2).to_string(index=False))
     print("paper (MIRACL-en, 32M passages, Seismic):")
     print(paper.to_string(index=False))
-
-
-def encoded(queries):
-    """Adds the already computed query vectors (encode once, search at every pruning level)."""
-    import pyterrier as pt
-    enc = queries.set_index("qid")["query_toks"]
-    return pt.apply.generic(lambda df: df.assign(query_toks=[enc[q] for q in df["qid"]]))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@ k heaviest terms) and mass-based (drop the lightest terms holding p% of the weig
 MIRACL dev with exact scoring, next to the paper's averages; plus the sparsity-vs-nDCG plot.
 
     python experiments/tables/table12_13_pruning.py --model omai-research/milco-650m --languages sw,yo,te
+    python experiments/tables/table12_13_pruning.py --model milco-mini --dataset "ddtp/{lang}-en/test" \
+        --languages de,fr,es,it,pt_BR,pl,cs,uk,ru,fi,ja,ko,zh_CN,da,sk,nl --out results/ddtp
     python experiments/tables/table12_13_pruning.py --smoke
 """
-from common import PAPER, load_milco, parser, smoke_miracl
+from common import PAPER, encoded, load_milco, parser, shared, smoke_miracl
 
 
 def main():
@@ -26,9 +28,9 @@ def main():
     mass = pd.read_csv(PAPER / "table13_mass_pruning.csv")
     rows = []
     for lang in langs:
-        ds = get(f"miracl/{lang}/dev")
-        docs = milco.doc_encoder(combined=True)(pd.DataFrame(list(ds.get_corpus_iter())))
-        queries = milco.query_encoder(combined=True)
+        ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
+        docs = shared(ds, "docs", milco.doc_encoder(combined=True))
+        queries = encoded(milco.query_encoder(combined=True)(ds.get_topics()[["qid", "query"]]))
         levels = [("top-k", k, lambda v, k=k: top_k(v, k)) for k in topk["topk_tokens"]]
         levels += [("mass", p, lambda v, p=p: mass_prune(v, p)) for p in mass["p"]] + [("none", 0, lambda v: v)]
         for method, level, fn in levels:
@@ -47,7 +49,7 @@ def main():
     table.to_csv(out / "table12_13_pruning_by_language.csv", index=False)
     mean.to_csv(out / "table12_13_pruning.csv", index=False)
     sparsity_curve(mean[mean["method"] != "none"], out / "figure5_sparsity", measure="nDCG@10 (x100)",
-                   title="MIRACL dev: pruning document vectors")
+                   title=f"{args.dataset or 'MIRACL dev'}: pruning document vectors")
     print(mean.round(2).to_string(index=False))
 
 

@@ -2,9 +2,11 @@
 Anserini index per view fused with exact fill-in, on MIRACL dev; next to the paper's averages.
 
     python experiments/tables/table19_alpha.py --model omai-research/milco-650m --languages sw,yo
+    python experiments/tables/table19_alpha.py --model milco-mini --dataset "ddtp/{lang}-en/test" \
+        --languages de,fr,es,it,pt_BR,pl,cs,uk,ru,fi,ja,ko,zh_CN,da,sk,nl --out results/ddtp
     python experiments/tables/table19_alpha.py --smoke
 """
-from common import PAPER, load_milco, parser, smoke_miracl
+from common import PAPER, encoded, load_milco, parser, shared, smoke_miracl
 
 ALPHAS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
 
@@ -24,12 +26,14 @@ def main():
     from milco_pt.plots import alpha_curve
     milco = load_milco(args.model, args.batch_size)
     rows = []
-    for lang in langs:
-        ds = get(f"miracl/{lang}/dev")
-        with tempfile.TemporaryDirectory() as tmp:
-            fusion = DualViewFusion(*Builder(ds, tmp, model=milco).view_indexes(), num_results=100)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, lang in enumerate(langs):
+            ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
+            fusion = shared(ds, "fusion", lambda docs: DualViewFusion(
+                *Builder(ds, Path(tmp) / str(n), model=milco).view_indexes(), num_results=100))
+            queries = encoded(milco.query_encoder()(ds.get_topics()[["qid", "query"]]))
             for f in fusion.sweep(ALPHAS):
-                res = run([milco.query_encoder() >> f], ds, measure_names=["nDCG@10"])
+                res = run([queries >> f], ds, measure_names=["nDCG@10"])
                 rows.append({"language": lang, "alpha": f.alpha, "value": 100 * float(res["nDCG@10"][0])})
     table = pd.DataFrame(rows)
     mean = table.groupby("alpha", as_index=False)["value"].mean()
