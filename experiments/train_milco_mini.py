@@ -5,6 +5,7 @@ views) on DDTP train (query, positive) pairs. Fixed seeds; the trained tensors g
     python experiments/train_milco_mini.py --out milco_pt/data/milco-mini          # the shipped model
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only         # ablations
     python experiments/train_milco_mini.py --stages sct --out runs/sct-only
+    python experiments/train_milco_mini.py --gettext-share 0.5 --out runs/gettext  # + gettext bitext
     python experiments/train_milco_mini.py --smoke --out /tmp/mini                  # a few steps (CI)
 """
 from __future__ import annotations
@@ -33,7 +34,13 @@ def sample(items, n, seed):
 def examples(args) -> tuple[list, list]:
     """The recipe's (SAP bitext pairs, SCT query/document pairs), sampled with fixed seeds."""
     stages = args.stages.split(",")
-    sap = sample(data.ddtp_bitext("train"), args.sap_steps * args.batch_size, args.seed) if "sap" in stages else []
+    n_sap = args.sap_steps * args.batch_size
+    n_gettext = round(args.gettext_share * n_sap)
+    sap = sample(data.ddtp_bitext("train"), n_sap - n_gettext, args.seed) if "sap" in stages else []
+    if sap and n_gettext:
+        from milco_pt.datasets.ddtp import languages
+        from milco_pt.training.gettext import gettext_bitext
+        sap = sample(sap + sample(gettext_bitext(languages()), n_gettext, args.seed), n_sap, args.seed)
     sct = sample(data.ddtp_pairs("train"), args.sct_steps * args.batch_size, args.seed + 1) if "sct" in stages else []
     return sap, sct
 
@@ -62,6 +69,8 @@ def parser():
     p.add_argument("--encoder-lr", type=float, default=5e-5, help="the trained encoder layers")
     p.add_argument("--train-layers", type=int, default=2)
     p.add_argument("--no-echo", action="store_true", help="train the pivot view only (LexEcho off)")
+    p.add_argument("--gettext-share", type=float, default=0.0,
+                   help="share of SAP pairs from the machine's gettext catalogs (DDTP's languages)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")
     return p

@@ -159,3 +159,39 @@ def test_ddtp_training_data_is_deterministic_and_needs_no_pyterrier():
                            capture_output=True, text=True, check=True).stdout.split() for seed in ("1", "2", "3")]
     assert outs[0] == outs[1] == outs[2]
     assert outs[0][1] == "False"
+
+
+def write_mo(path, entries, charset="UTF-8"):
+    """A compiled gettext catalog (the format msgfmt writes)."""
+    import struct
+    entries = {"": f"Content-Type: text/plain; charset={charset}\n", **entries}
+    keys = sorted(entries)
+    ids = [k.encode(charset) for k in keys]
+    strs = [entries[k].encode(charset) for k in keys]
+    start = 28 + 16 * len(keys)
+    blob, o_tab, t_tab = b"", [], []
+    for table, items in ((o_tab, ids), (t_tab, strs)):
+        for s in items:
+            table.append((len(s), start + len(blob)))
+            blob += s + b"\0"
+    head = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(head + b"".join(struct.pack("<2I", *e) for e in o_tab + t_tab) + blob)
+
+
+def test_gettext_bitext_from_catalogs(tmp_path):
+    from milco_pt.training.gettext import gettext_bitext, read_mo
+    write_mo(tmp_path / "de" / "LC_MESSAGES" / "app.mo", {
+        "Cannot open file %s for reading": "Datei %s kann nicht zum Lesen geöffnet werden",
+        "menu\x04_Open recent documents": "Zuletzt geöffnete _Dokumente",
+        "%d file was deleted successfully\x00%d files were deleted successfully": "%d Datei wurde gelöscht\x00%d Dateien",
+        "--verbose": "--verbose", "/usr/share/doc/x": "/usr/share/doc/x", "Same text here": "Same text here"})
+    write_mo(tmp_path / "fr" / "LC_MESSAGES" / "old.mo", {"The operation failed badly": "L'opération a échoué gravement"},
+             charset="ISO-8859-1")
+    assert ("_Open recent documents", "Zuletzt geöffnete _Dokumente") in list(read_mo(tmp_path / "de/LC_MESSAGES/app.mo"))
+    pairs = gettext_bitext(roots=[tmp_path])
+    assert pairs == [("Datei wurde gelöscht", "file was deleted successfully"),
+                     ("Datei kann nicht zum Lesen geöffnet werden", "Cannot open file for reading"),
+                     ("Zuletzt geöffnete Dokumente", "Open recent documents"),
+                     ("L'opération a échoué gravement", "The operation failed badly")]
+    assert gettext_bitext(["fr"], roots=[tmp_path]) == pairs[-1:]

@@ -1,6 +1,6 @@
 """``milco-pt train sap|sct``: the training stages from the command line (also under torchrun).
 
-  milco-pt train sap --model FOLDER --bitext pairs.tsv|ddtp --output OUT [--teacher lexical|SPLADE]
+  milco-pt train sap --model FOLDER --bitext pairs.tsv|ddtp|gettext --output OUT [--teacher lexical|SPLADE]
   milco-pt train sct --model FOLDER --data ddtp|distill.jsonl --output OUT [--loss infonce|kl]
   torchrun --nproc_per_node 2 -m milco_pt.training.cli sap ...      # distributed (gloo on CPU)
 """
@@ -23,7 +23,8 @@ def add_parsers(sub):
         sp.add_argument("--seed", type=int, default=42)
         sp.add_argument("--max-examples", type=int, default=None)
         if stage == "sap":
-            sp.add_argument("--bitext", required=True, help="tsv/jsonl bitext, or 'ddtp' (the train split)")
+            sp.add_argument("--bitext", required=True, help="tsv/jsonl bitext, 'ddtp' (the train split) or "
+                            "'gettext' (the machine's translated message catalogs)")
             sp.add_argument("--teacher", default="lexical", help="'lexical', or an English SPLADE (hub id/folder)")
             sp.add_argument("--max-length", type=int, default=256)
         else:
@@ -47,7 +48,11 @@ def run(args):
     common = dict(max_steps=args.max_steps, num_train_epochs=args.epochs, per_device_train_batch_size=args.batch_size,
                   learning_rate=args.lr, save_steps=args.save_steps, seed=args.seed, data_seed=args.seed)
     if args.stage == "sap":
-        examples = data.ddtp_bitext("train") if args.bitext == "ddtp" else data.read_bitext(args.bitext)
+        if args.bitext == "gettext":
+            from .gettext import gettext_bitext
+            examples = gettext_bitext()
+        else:
+            examples = data.ddtp_bitext("train") if args.bitext == "ddtp" else data.read_bitext(args.bitext)
         teacher = make_teacher(args.teacher, en_vocab, model, [e for _, e in examples])
         objective, collator = SAPObjective(model), SAPCollator(m_tok, teacher, args.max_length)
     else:
