@@ -28,7 +28,7 @@ from milco_pt.training.mini import load
 from milco_pt.views import combine_all
 
 GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "SAP only (GPU)": "sap-only",
-            "SCT only (GPU)": "sct-only"}
+            "SCT only (GPU)": "sct-only", "SAP on DDTP + gettext, SCT (GPU)": "gettext"}
 
 
 def evaluate(name: str, delta: Path, langs: list[str], max_queries: int | None) -> tuple[list[dict], dict]:
@@ -72,6 +72,7 @@ def main():
     p.add_argument("--runs", default="runs/gpu-ablations", help="folder of experiments/gpu_ablations.sh deltas")
     p.add_argument("--out", default="results/ablations")
     p.add_argument("--smoke", action="store_true")
+    p.add_argument("--append", action="store_true", help="add these models to the tables already in --out")
     args = p.parse_args()
     models = dict(m.split("=", 1) for m in args.model)
     if not models:
@@ -87,16 +88,24 @@ def main():
         rows += r
         ground.append(g)
         print(f"{name}: done", flush=True)
-    table = pd.DataFrame(rows)
+    out = Path(args.out)
+    table, ground = pd.DataFrame(rows), pd.DataFrame(ground)
+    if args.append and Path(f"{out}.csv").exists():
+        old = pd.read_csv(f"{out}.csv")
+        table = pd.concat([old[~old["model"].isin(models)], table], ignore_index=True)
+        old_g = (pd.read_csv(f"{out}_grounding.csv") if Path(f"{out}_grounding.csv").exists() else
+                 pd.read_csv(f"{out}_summary.csv").rename(columns={"grounded terms": "term_share", "grounded weight":
+                                                                   "weight_share", "pivot terms per query": "terms_per_text"}))
+        ground = pd.concat([old_g[~old_g["model"].isin(models)], ground], ignore_index=True)
     avg = table.groupby(["model", "subset", "view"], sort=False, as_index=False)[["nDCG@10", "R@100"]].mean()
     wide = avg.pivot_table(index="model", columns=["subset", "view"], values="nDCG@10", sort=False)
     wide.columns = [f"nDCG@10 {s} ({v})" for s, v in wide.columns]
-    summary = wide.join(pd.DataFrame(ground).set_index("model")[["term_share", "weight_share", "terms_per_text"]])
+    summary = wide.join(ground.set_index("model")[["term_share", "weight_share", "terms_per_text"]])
     summary = summary.rename(columns={"term_share": "grounded terms", "weight_share": "grounded weight",
                                       "terms_per_text": "pivot terms per query"}).round(3)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.round(4).to_csv(f"{out}.csv", index=False)
+    ground.to_csv(f"{out}_grounding.csv", index=False)
     summary.to_csv(f"{out}_summary.csv")
     Path(f"{out}.md").write_text(summary.to_markdown() + "\n")
     print(summary.to_string())

@@ -11,7 +11,9 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name --format=csv,noheader || true
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 python3 experiments/mini_base_pack.py unpack .pack/mini-base.safetensors
-for cfg in "full:" "no-echo:--no-echo" "sap-only:--stages sap" "sct-only:--stages sct"; do
+# CONFIGS: name:recipe-arguments, ';'-separated (the pack must be made with the same arguments)
+IFS=';' read -ra CFGS <<< "${CONFIGS:-full:;no-echo:--no-echo;sap-only:--stages sap;sct-only:--stages sct}"
+for cfg in "${CFGS[@]}"; do
   name=${cfg%%:*}
   start=$(date +%s)
   python3 experiments/train_milco_mini.py --out "/tmp/runs/$name" ${cfg#*:} > "/tmp/$name.out" 2>&1 \

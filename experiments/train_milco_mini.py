@@ -5,7 +5,8 @@ views) on DDTP train (query, positive) pairs. Fixed seeds; the trained tensors g
     python experiments/train_milco_mini.py --out milco_pt/data/milco-mini          # the shipped model
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only         # ablations
     python experiments/train_milco_mini.py --stages sct --out runs/sct-only
-    python experiments/train_milco_mini.py --gettext-share 0.5 --out runs/gettext  # + gettext bitext
+    python -m milco_pt.training.gettext --out gettext.tsv --sample 8000         # + gettext bitext:
+    python experiments/train_milco_mini.py --extra-bitext gettext.tsv --out runs/gettext
     python experiments/train_milco_mini.py --smoke --out /tmp/mini                  # a few steps (CI)
 """
 from __future__ import annotations
@@ -35,12 +36,10 @@ def examples(args) -> tuple[list, list]:
     """The recipe's (SAP bitext pairs, SCT query/document pairs), sampled with fixed seeds."""
     stages = args.stages.split(",")
     n_sap = args.sap_steps * args.batch_size
-    n_gettext = round(args.gettext_share * n_sap)
-    sap = sample(data.ddtp_bitext("train"), n_sap - n_gettext, args.seed) if "sap" in stages else []
-    if sap and n_gettext:
-        from milco_pt.datasets.ddtp import languages
-        from milco_pt.training.gettext import gettext_bitext
-        sap = sample(sap + sample(gettext_bitext(languages()), n_gettext, args.seed), n_sap, args.seed)
+    n_extra = round(args.extra_share * n_sap) if args.extra_bitext else 0
+    sap = sample(data.ddtp_bitext("train"), n_sap - n_extra, args.seed) if "sap" in stages else []
+    if sap and n_extra:
+        sap = sample(sap + sample(data.read_bitext(args.extra_bitext), n_extra, args.seed), n_sap, args.seed)
     sct = sample(data.ddtp_pairs("train"), args.sct_steps * args.batch_size, args.seed + 1) if "sct" in stages else []
     return sap, sct
 
@@ -69,8 +68,9 @@ def parser():
     p.add_argument("--encoder-lr", type=float, default=5e-5, help="the trained encoder layers")
     p.add_argument("--train-layers", type=int, default=2)
     p.add_argument("--no-echo", action="store_true", help="train the pivot view only (LexEcho off)")
-    p.add_argument("--gettext-share", type=float, default=0.0,
-                   help="share of SAP pairs from the machine's gettext catalogs (DDTP's languages)")
+    p.add_argument("--extra-bitext", default=None, help="more SAP bitext (tsv english<TAB>translation or "
+                   "jsonl), e.g. from python -m milco_pt.training.gettext")
+    p.add_argument("--extra-share", type=float, default=0.5, help="share of SAP pairs from --extra-bitext")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")
     return p

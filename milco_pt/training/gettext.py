@@ -79,3 +79,30 @@ def gettext_bitext(languages: Optional[Iterable[str]] = None, roots: Sequence = 
                 seen.add((lang, en, tr))
                 pairs.append((tr, en))
     return pairs
+
+
+def main(argv=None):
+    """Write the installed catalogs' bitext as tsv (``english<TAB>translation``, as read_bitext reads)."""
+    import argparse
+    import random
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--out", required=True)
+    p.add_argument("--languages", default=None, help="comma-separated (default: DDTP's)")
+    p.add_argument("--sample", type=int, default=None, help="keep this many pairs (seeded sample)")
+    p.add_argument("--seed", type=int, default=42)
+    args = p.parse_args(argv)
+    if args.languages:
+        langs = args.languages.split(",")
+    else:
+        from ..datasets.ddtp import languages
+        langs = [x for x in languages() if x != "en"]
+    pairs = gettext_bitext(langs)
+    if args.sample is not None and args.sample < len(pairs):
+        pairs = random.Random(args.seed).sample(pairs, args.sample)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.writelines(f"{en}\t{tr}\n" for tr, en in pairs if "\t" not in en + tr)
+    print(f"wrote {len(pairs)} pairs to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
