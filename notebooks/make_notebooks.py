@@ -56,7 +56,7 @@ NOTEBOOKS = {
     ],
     "03_pruning_efficiency.ipynb": [
         ("md", "# Pruning and efficiency\nTop-k and mass pruning of document vectors: terms per "
-               "document against nDCG@10, and index size and latency with the Anserini backend."),
+               "document against nDCG@10, and index size and latency per backend (Anserini, PISA, Seismic)."),
         ("code", SETUP),
         ("code", 'ds = datasets.get("ddtp/fr-en/test")\ntopics, qrels = ds.get_topics().head(100), ds.get_qrels()\n'
                  'docs = milco.doc_encoder(combined=True)(ds.get_corpus_frame())\n'
@@ -71,11 +71,18 @@ NOTEBOOKS = {
                  "                     'terms_per_doc': pruned.toks.map(len).mean()})\n"
                  "curve = pd.DataFrame(rows)\ncurve"),
         ("code", "from milco_pt.plots import sparsity_curve\nsparsity_curve(curve, 'figures/sparsity')"),
-        ("code", "import tempfile, time\nwork = tempfile.mkdtemp()\n"
-                 "index = milco_pt.ImpactIndex(f'{work}/p0').index(docs)\n"
-                 "started = time.perf_counter(); index.retriever()(queries)\n"
-                 "{'index_mb': index.meta()['index_bytes'] / 2**20, "
-                 "'ms_per_query': 1000 * (time.perf_counter() - started) / len(queries)}"),
+        ("md", "The same vectors under the three backends (one argument): Anserini and PISA score the "
+               "same quantized dot product, Seismic approximates the float one."),
+        ("code", "import tempfile, time\nwork = tempfile.mkdtemp()\nrows = []\n"
+                 "for backend in ['anserini', 'pisa', 'seismic']:\n"
+                 "    index = milco_pt.sparse_index(f'{work}/{backend}', backend=backend).index(docs)\n"
+                 "    retriever = index.retriever(num_results=100)\n"
+                 "    started = time.perf_counter(); retriever(queries)\n"
+                 "    ms = 1000 * (time.perf_counter() - started) / len(queries)\n"
+                 "    res = pt.Experiment([retriever], queries, qrels, [nDCG @ 10])\n"
+                 "    rows.append({'backend': backend, 'index_mb': index.meta()['index_bytes'] / 2**20,\n"
+                 "                 'ms_per_query': ms, 'nDCG@10': res['nDCG@10'][0]})\n"
+                 "pd.DataFrame(rows)"),
     ],
     "04_training.ipynb": [
         ("md", "# Training a small MILCO\nSparse Alignment Pretraining on DDTP bitext, then Sparse "
