@@ -9,6 +9,7 @@ and moved into place only when complete.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -25,6 +26,9 @@ DEFAULT_SCALE = 100
 FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
 
 
+_BAD_TERM = re.compile(r"[\s\u241e]|^$|\x00\x00|^\x00|\x00$")
+
+
 def quantize(vec: dict, scale: float) -> dict:
     """``{term: round(weight * scale)}`` without the terms that round to 0."""
     out = {}
@@ -36,10 +40,18 @@ def quantize(vec: dict, scale: float) -> dict:
 
 
 def check_term(term: str) -> str:
-    if not term or any(c.isspace() for c in term) or "\u241e" in term:
+    if not term or _BAD_TERM.search(term):
         raise ValueError(f"term {term!r} is empty or contains whitespace (or U+241E); Anserini's "
                          "pretokenized impact indexes split terms on whitespace")
     return term
+
+
+def check_terms(vec: dict) -> dict:
+    """``vec`` when no term is empty or holds whitespace / U+241E (one regex pass per document)."""
+    if vec and _BAD_TERM.search("\x00".join(vec)):
+        for term in vec:
+            check_term(term)
+    return vec
 
 
 class ImpactIndex(StagedIndex):
@@ -165,7 +177,7 @@ class ImpactIndexer(pt.Indexer):
         with open(work / FORWARD, "wb") as fwd:
             for n, rec in enumerate(records):
                 check_record(n, rec, idx.column)
-                vec = {check_term(t): w for t, w in quantize(rec[idx.column], idx.scale).items()}
+                vec = check_terms(quantize(rec[idx.column], idx.scale))
                 total += sum(vec.values())
                 sink(str(rec["docno"]), vec)
                 offsets.append(fwd.tell())

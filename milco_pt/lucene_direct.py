@@ -39,20 +39,20 @@ class DirectImpactWriter:
         ftype.setStored(False)
         ftype.freeze()
         self.ftype = ftype
-        self._Document = J("org.apache.lucene.document.Document")
-        self._StringField = J("org.apache.lucene.document.StringField")
-        self._DocValues = J("org.apache.lucene.document.BinaryDocValuesField")
-        self._BytesRef = J("org.apache.lucene.util.BytesRef")
-        self._Field = J("org.apache.lucene.document.Field")
-        self._YES = J("org.apache.lucene.document.Field$Store").YES
+        # one Document whose fields get new values per document (Lucene's field reuse): far fewer
+        # Java calls per document than building new objects
+        self.doc = J("org.apache.lucene.document.Document")()
+        self.id_field = J("org.apache.lucene.document.StringField")("id", "", J("org.apache.lucene.document.Field$Store").YES)
+        self.id_values = J("org.apache.lucene.document.BinaryDocValuesField")("id", J("org.apache.lucene.util.BytesRef")())
+        self.contents = J("org.apache.lucene.document.Field")("contents", "", ftype, signature=_FIELD_SIGNATURE)
+        for field in (self.id_field, self.id_values, self.contents):
+            self.doc.add(field)
 
     def add(self, docno: str, vec: dict):
-        doc = self._Document()
-        doc.add(self._StringField("id", docno, self._YES))
-        doc.add(self._DocValues("id", self._BytesRef(docno.encode("utf-8"))))
-        text = " ".join(f"{t}{DELIM}{w}" for t, w in vec.items())
-        doc.add(self._Field("contents", text, self.ftype, signature=_FIELD_SIGNATURE))
-        self.writer.addDocument(doc)
+        self.id_field.setStringValue(docno)
+        self.id_values.setBytesValue(docno.encode("utf-8"))
+        self.contents.setStringValue(" ".join([f"{t}{DELIM}{w}" for t, w in vec.items()]))
+        self.writer.addDocument(self.doc)
 
     def close(self):
         self.writer.forceMerge(1)
