@@ -128,3 +128,17 @@ def test_direct_writer_equals_anserini_indexcollection(collection, tmp_path):
     with pytest.raises(ValueError, match="U\\+241E"):
         ImpactIndex(tmp_path / "bad", verbose=False).index([{"docno": "x", "toks": {"a\u241eb": 1.0}}])
     assert not (tmp_path / "bad").exists()
+
+
+def test_quantize_equals_pythons_rounding():
+    """The vectorised quantizer keeps Python's ``int(round(w * scale))`` (half to even), its order and its zeros rule."""
+    import numpy as np
+    rng = random.Random(5)
+
+    def loop(vec, scale):
+        return {t: int(round(float(w) * scale)) for t, w in vec.items() if int(round(float(w) * scale)) > 0}
+    for _ in range(500):
+        vec = {f"t{j}": rng.choice([rng.random() * 3, 0.005, 0.015, 0.025, 0.0, -1.0, np.float32(rng.random())])
+               for j in range(rng.randint(0, 20))}
+        for scale in (1, 50, 100, 0.5):
+            assert list(quantize(vec, scale).items()) == list(loop(vec, scale).items())
