@@ -2,9 +2,12 @@
 time, index size, recall@10 against exact float scoring, single-thread latency (one query at a
 time, at the engine: what each engine costs, without the PyTerrier frame around it) and batch QPS
 through the retrievers; and a Seismic sweep (query_cut x heap_factor) against Lucene's latency.
-Synthetic MILCO-like vectors (benchmarks/synthetic.py; combined e_/m_ vocabulary).
+Synthetic MILCO-like vectors (benchmarks/synthetic.py; combined e_/m_ vocabulary), or with --real
+milco-mini's vectors of every English DDTP description (all splits) and test queries in every
+language (encoded once, then cached under milco-pt's cache folder).
 
   python benchmarks/backends.py --docs 100000 --queries 500 --out benchmarks/results/backends_run1.json
+  python benchmarks/backends.py --real --queries 1000 --out benchmarks/results/backends_real_run1.json
 """
 from __future__ import annotations
 
@@ -47,6 +50,30 @@ def exact_top(docs, queries, k=10) -> list[set]:
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     names = docs["docno"].to_numpy()
     return [set(names[r]) for r in top]
+
+
+def real_collection(n_queries: int, seed: int = 0):
+    """milco-mini's dual-view vectors (``toks`` / ``query_toks``, e_/m_ names) of all English DDTP
+    descriptions and of ``n_queries`` test queries sampled over all query languages."""
+    from milco_pt import datasets
+    from milco_pt.datasets.ddtp import languages
+    from milco_pt.demo import SHIPPED_DELTA
+    from milco_pt.training.mini import cache_dir, load
+    path = cache_dir() / "benchmarks" / f"ddtp_milco_mini_{n_queries}_{seed}.pkl"
+    if path.exists():
+        return pd.read_pickle(path)
+    corpus = pd.concat([pd.DataFrame(list(datasets.get(f"ddtp/en-en/{split}").get_corpus_iter()))
+                        for split in ("train", "dev", "test")]).drop_duplicates("docno")
+    topics = pd.concat([datasets.get(f"ddtp/{lang}-en/test").get_topics().assign(qid=lambda t, lang=lang: lang + "/" + t["qid"])
+                        for lang in languages()])
+    topics = topics.sample(n=min(n_queries, len(topics)), random_state=seed)[["qid", "query"]]
+    mini = load(SHIPPED_DELTA, verbose=True, batch_size=32, doc_max_length=256, query_max_length=64)
+    docs = mini.doc_encoder(combined=True)(corpus.sort_values("text", key=lambda c: c.str.len()))
+    queries = mini.query_encoder(combined=True)(topics)
+    out = (docs[["docno", "toks"]].reset_index(drop=True), queries[["qid", "query_toks"]].reset_index(drop=True))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.to_pickle(out, path)
+    return out
 
 
 def recall(res: pd.DataFrame, queries, truth: list[set], k=10) -> float:
@@ -98,12 +125,17 @@ def main():
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--query-cuts", default="5,10,20")
     p.add_argument("--heap-factors", default="0.7,0.8,0.9,1.0")
+    p.add_argument("--real", action="store_true", help="milco-mini vectors of DDTP instead of synthetic ones")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     started = time.time()
-    docs, queries, _ = make_collection(args.docs, args.queries)
+    if args.real:
+        docs, queries = real_collection(args.queries)
+        args.docs = len(docs)
+    else:
+        docs, queries, _ = make_collection(args.docs, args.queries)
     queries = queries.assign(query="x")
-    report = {"docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
+    report = {"vectors": "milco-mini on DDTP" if args.real else "synthetic", "docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
               "generate_s": round(time.time() - started, 1)}
     truth = exact_top(docs, queries, args.k)
     report["backends"] = {}

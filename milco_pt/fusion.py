@@ -5,6 +5,10 @@ index per view, each retrieves its own candidates; a candidate found by one view
 scored in the other view **exactly from its stored vector** (not as 0), so the fused score
 of every candidate equals the exact weighted dual-view score on the quantized vectors.
 ``alpha=0.5`` ranks as the authors' plain sum (paper Table 19 sweeps alpha).
+
+Each missing candidate's stored vector is read once per call however many queries need it, and
+the fusions of one :meth:`DualViewFusion.sweep` share their per-view scores, so a sweep over
+alphas retrieves and fills in once.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ class DualViewFusion(pt.Transformer):
     """Retrieves from a pivot-view and a source-view :class:`ImpactIndex` and fuses the scores."""
 
     def __init__(self, pivot: ImpactIndex, source: ImpactIndex, alpha: float = 0.5,
-                 num_results: int = 1000, candidates: int = 1000, threads: int = 1):
+                 num_results: int = 1000, candidates: int = 1000, threads: int = 1, _shared=None):
         """
         Args:
             pivot / source: impact indexes of ``toks`` and ``src_toks`` (same scale).
@@ -39,6 +43,7 @@ class DualViewFusion(pt.Transformer):
         self.num_results = num_results
         self.candidates = candidates
         self.threads = threads
+        self._shared = _shared
 
     def __repr__(self):
         return (f"DualViewFusion({self.pivot!r}, {self.source!r}, alpha={self.alpha!r}, "
@@ -46,41 +51,63 @@ class DualViewFusion(pt.Transformer):
 
     def fuse_rank_cutoff(self, k):
         if k < self.num_results:
-            return DualViewFusion(self.pivot, self.source, self.alpha, k, self.candidates, self.threads)
+            return DualViewFusion(self.pivot, self.source, self.alpha, k, self.candidates, self.threads,
+                                  self._shared)
 
     def sweep(self, alphas: Sequence[float]) -> list["DualViewFusion"]:
-        """One fusion per alpha, e.g. for ``pt.Experiment`` (paper Table 19)."""
-        return [DualViewFusion(self.pivot, self.source, a, self.num_results, self.candidates, self.threads)
+        """One fusion per alpha, e.g. for ``pt.Experiment`` (paper Table 19); they share the
+        per-view scores of the queries they see, so only the first one searches."""
+        shared: dict = {}
+        return [DualViewFusion(self.pivot, self.source, a, self.num_results, self.candidates, self.threads, shared)
                 for a in alphas]
+
+    def _view_scores(self, rows: list[dict], qcols: list[str]) -> list[tuple[list, list, list]]:
+        """Per row: its candidates (union of both views' results) and their exact pivot and
+        source scores (quantized dot products; a view's missing candidates from stored vectors)."""
+        views = [(self.pivot, qcols[0]), (self.source, qcols[1])]
+        frame = pd.DataFrame({c: [r[c] for r in rows] for c in ["qid", *qcols]})
+        got = []
+        for index, col in views:
+            res = index.retriever(self.candidates, self.threads)(frame[["qid", col]])
+            found = {qid: dict(zip(g["docno"], g["score"])) for qid, g in res.groupby("qid", sort=False)}
+            got.append([dict(found.get(r["qid"], {})) for r in rows])
+        cands = [list(dict.fromkeys([*p, *s])) for p, s in zip(*got)]
+        for (index, col), per_row in zip(views, got):
+            need: dict[str, list[int]] = {}
+            for i, (cs, have) in enumerate(zip(cands, per_row)):
+                for d in cs:
+                    if d not in have:
+                        need.setdefault(d, []).append(i)
+            queries: dict[int, dict] = {}
+            for d, vec in index.iter_vectors(need):
+                for i in need[d]:
+                    if i not in queries:
+                        queries[i] = quantize(rows[i][col], index.scale)
+                    per_row[i][d] = float(dot(queries[i], vec))
+        scale2 = float(self.pivot.scale) ** 2
+        return [(cs, [p[d] / scale2 for d in cs], [s[d] / scale2 for d in cs])
+                for cs, p, s in zip(cands, *got)]
 
     def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
         qcols = ["query_" + self.pivot.column, "query_" + self.source.column]
         pt.validate.query_frame(inp, extra_columns=qcols)
         keep = list(inp.columns)
+        empty = pd.DataFrame(columns=keep + ["docno", "score", "rank", "pivot_score", "source_score"])
         if len(inp) == 0:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank", "pivot_score", "source_score"])
-        scale2 = float(self.pivot.scale) ** 2
-        views = [(self.pivot, qcols[0]), (self.source, qcols[1])]
-        found = []
-        for index, col in views:
-            res = index.retriever(self.candidates, self.threads)(inp[["qid", col]])
-            found.append({qid: dict(zip(g["docno"], g["score"])) for qid, g in res.groupby("qid", sort=False)})
+            return empty
+        rows = inp.to_dict("records")
+        memo = self._shared if self._shared is not None else {}
+        keys = [(r["qid"], *(tuple(sorted(r[c].items())) for c in qcols)) for r in rows]
+        todo = {k: r for k, r in zip(keys, rows) if k not in memo}
+        if todo:
+            memo.update(zip(todo, self._view_scores(list(todo.values()), qcols)))
         out = []
-        for row in inp.to_dict("records"):
-            per_view = [f.get(row["qid"], {}) for f in found]
-            cands = list(dict.fromkeys([*per_view[0], *per_view[1]]))
-            scores = []
-            for (index, col), got in zip(views, per_view):
-                missing = [d for d in cands if d not in got]
-                if missing:
-                    q = quantize(row[col], index.scale)
-                    got = {**got, **{d: float(dot(q, v)) for d, v in zip(missing, index.vectors(missing))}}
-                scores.append([got[d] / scale2 for d in cands])
-            for d, p, s in zip(cands, *scores):
+        for row, key in zip(rows, keys):
+            for d, p, s in zip(*memo[key]):
                 out.append({**row, "docno": d, "pivot_score": p, "source_score": s,
                             "score": self.alpha * p + (1 - self.alpha) * s})
         if not out:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank", "pivot_score", "source_score"])
+            return empty
         res = pd.DataFrame(out)
         res = res.sort_values(["qid", "score", "docno"], ascending=[True, False, True], kind="stable")
         res["rank"] = res.groupby("qid").cumcount()

@@ -14,7 +14,7 @@ import shutil
 import time
 from itertools import compress
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -86,20 +86,28 @@ class ImpactIndex(StagedIndex):
 
     def vectors(self, docnos: Iterable[str]) -> list[dict]:
         """The stored quantized vectors of the given documents (for exact re-scoring)."""
+        docnos = list(docnos)
+        found = dict(self.iter_vectors(docnos))
+        return [found[d] for d in docnos]
+
+    def iter_vectors(self, docnos: Iterable[str]) -> Iterator[tuple[str, dict]]:
+        """``(docno, vector)`` of each distinct given document, read once each in file order, so
+        that scoring many queries' missing candidates holds one vector at a time."""
         if not hasattr(self, "_lookup"):
             self.meta()
             with open(self.path / DOCNOS, encoding="utf-8") as f:
                 self._lookup = {d: i for i, d in enumerate(json.load(f))}
             self._offsets = np.load(self.path / OFFSETS)
-        out = []
+        wanted = {}
+        for d in docnos:
+            i = self._lookup.get(d)
+            if i is None:
+                raise KeyError(f"document {d!r} is not in {self.path}")
+            wanted[d] = int(self._offsets[i])
         with open(self.path / FORWARD, "rb") as f:
-            for d in docnos:
-                i = self._lookup.get(d)
-                if i is None:
-                    raise KeyError(f"document {d!r} is not in {self.path}")
-                f.seek(int(self._offsets[i]))
-                out.append(json.loads(f.readline()))
-        return out
+            for d, offset in sorted(wanted.items(), key=lambda x: x[1]):
+                f.seek(offset)
+                yield d, json.loads(f.readline())
 
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
                 method: str = "direct") -> "ImpactIndexer":

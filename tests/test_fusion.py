@@ -66,3 +66,27 @@ def test_sweep_and_errors(views):
     with pytest.raises(ValueError):
         DualViewFusion(pivot, source, alpha=1.5)
     assert len(pipes[1](queries.head(0))) == 0
+
+
+def test_sweep_searches_once_and_equals_separate_fusions(views, monkeypatch):
+    docs, queries, pivot, source = views
+    calls = []
+    real = ImpactIndex.retriever
+    monkeypatch.setattr(ImpactIndex, "retriever", lambda self, *a, **k: calls.append(self.column) or real(self, *a, **k))
+    pipes = DualViewFusion(pivot, source, num_results=10, candidates=3).sweep([0.0, 0.3, 1.0])
+    swept = [p(queries) for p in pipes]
+    assert sorted(calls) == ["src_toks", "toks"]
+    for alpha, got in zip([0.0, 0.3, 1.0], swept):
+        alone = DualViewFusion(pivot, source, alpha=alpha, num_results=10, candidates=3)(queries)
+        pd.testing.assert_frame_equal(got, alone)
+    changed = queries.assign(query_toks=[{t: w * 2 for t, w in v.items()} for v in queries["query_toks"]])
+    assert pipes[1](changed)["pivot_score"].sum() == pytest.approx(2 * swept[1]["pivot_score"].sum(), rel=1e-2)
+
+
+def test_iter_vectors_reads_each_document_once(views):
+    docs, _, pivot, _ = views
+    got = list(pivot.iter_vectors(["d05", "d01", "d05"]))
+    assert sorted(d for d, _ in got) == ["d01", "d05"]
+    assert pivot.vectors(["d05", "d01", "d05"])[0] == quantize(docs.set_index("docno").loc["d05", "toks"], 100)
+    with pytest.raises(KeyError, match="nope"):
+        pivot.vectors(["nope"])
