@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 import pyterrier as pt
 
@@ -101,14 +102,22 @@ class DualViewFusion(pt.Transformer):
         todo = {k: r for k, r in zip(keys, rows) if k not in memo}
         if todo:
             memo.update(zip(todo, self._view_scores(list(todo.values()), qcols)))
-        out = []
-        for row, key in zip(rows, keys):
-            for d, p, s in zip(*memo[key]):
-                out.append({**row, "docno": d, "pivot_score": p, "source_score": s,
-                            "score": self.alpha * p + (1 - self.alpha) * s})
-        if not out:
+        take, docnos, pivot, source = [], [], [], []
+        for i, key in enumerate(keys):
+            cs, p, s = (np.asarray(x) for x in memo[key])
+            if len(cs) == 0:
+                continue
+            top = np.lexsort((cs, -(self.alpha * p + (1 - self.alpha) * s)))[: self.num_results]
+            take.append(np.full(len(top), i))
+            docnos.append(cs[top])
+            pivot.append(p[top])
+            source.append(s[top])
+        if not take:
             return empty
-        res = pd.DataFrame(out)
+        res = inp.iloc[np.concatenate(take)].reset_index(drop=True)
+        res["docno"] = np.concatenate(docnos).astype(object)
+        res["pivot_score"], res["source_score"] = np.concatenate(pivot), np.concatenate(source)
+        res["score"] = self.alpha * res["pivot_score"] + (1 - self.alpha) * res["source_score"]
         res = res.sort_values(["qid", "score", "docno"], ascending=[True, False, True], kind="stable")
         res["rank"] = res.groupby("qid").cumcount()
         return res[res["rank"] < self.num_results].reset_index(drop=True)
