@@ -34,11 +34,14 @@ def main():
         levels = [("top-k", k, lambda v, k=k: top_k(v, k)) for k in topk["topk_tokens"]]
         levels += [("mass", p, lambda v, p=p: mass_prune(v, p)) for p in mass["p"]] + [("none", 0, lambda v: v)]
         for method, level, fn in levels:
-            pruned = docs.assign(toks=[fn(v) for v in docs["toks"]])
-            index = ExactIndex("toks").index(pruned[["docno", "toks"]])
+            def pruned_index(_, fn=fn):
+                pruned = [fn(v) for v in docs["toks"]]
+                index = ExactIndex("toks").index(pd.DataFrame({"docno": docs["docno"], "toks": pruned}))
+                return index, float(pd.Series(pruned).map(len).mean())
+            index, terms = shared(ds, f"exact {method} {level}", pruned_index)
             res = run([queries >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
             rows.append({"language": lang, "method": method, "level": level, "value": 100 * float(res["nDCG@10"][0]),
-                         "terms_per_doc": float(pruned["toks"].map(len).mean())})
+                         "terms_per_doc": terms})
     table = pd.DataFrame(rows)
     mean = table.groupby(["method", "level"], as_index=False)[["value", "terms_per_doc"]].mean()
     paper = {("top-k", k): v for k, v in zip(topk["topk_tokens"], topk["avg"])}
