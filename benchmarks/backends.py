@@ -3,8 +3,8 @@ time, index size, recall@10 against exact float scoring, single-thread latency (
 time, at the engine: what each engine costs, without the PyTerrier frame around it) and batch QPS
 through the retrievers; and a Seismic sweep (query_cut x heap_factor) against Lucene's latency.
 Synthetic MILCO-like vectors (benchmarks/synthetic.py; combined e_/m_ vocabulary), or with --real
-milco-mini's vectors of every English DDTP description (all splits) and test queries in every
-language (encoded once, then cached under milco-pt's cache folder).
+milco-mini's vectors of the English DDTP descriptions (--real-splits; test: 2,708, all: 26,702) and
+test queries in every language (encoded once, then cached under milco-pt's cache folder).
 
   python benchmarks/backends.py --docs 100000 --queries 500 --out benchmarks/results/backends_run1.json
   python benchmarks/backends.py --real --queries 1000 --out benchmarks/results/backends_real_run1.json
@@ -52,18 +52,18 @@ def exact_top(docs, queries, k=10) -> list[set]:
     return [set(names[r]) for r in top]
 
 
-def real_collection(n_queries: int, seed: int = 0):
-    """milco-mini's dual-view vectors (``toks`` / ``query_toks``, e_/m_ names) of all English DDTP
-    descriptions and of ``n_queries`` test queries sampled over all query languages."""
+def real_collection(n_queries: int, splits=("test",), seed: int = 0):
+    """milco-mini's dual-view vectors (``toks`` / ``query_toks``, e_/m_ names) of the English DDTP
+    descriptions of ``splits`` and of ``n_queries`` test queries sampled over all query languages."""
     from milco_pt import datasets
     from milco_pt.datasets.ddtp import languages
     from milco_pt.demo import SHIPPED_DELTA
     from milco_pt.training.mini import cache_dir, load
-    path = cache_dir() / "benchmarks" / f"ddtp_milco_mini_{n_queries}_{seed}.pkl"
+    path = cache_dir() / "benchmarks" / f"ddtp_milco_mini_{'_'.join(splits)}_{n_queries}_{seed}.pkl"
     if path.exists():
         return pd.read_pickle(path)
     corpus = pd.concat([pd.DataFrame(list(datasets.get(f"ddtp/en-en/{split}").get_corpus_iter()))
-                        for split in ("train", "dev", "test")]).drop_duplicates("docno")
+                        for split in splits]).drop_duplicates("docno")
     topics = pd.concat([datasets.get(f"ddtp/{lang}-en/test").get_topics().assign(qid=lambda t, lang=lang: lang + "/" + t["qid"])
                         for lang in languages()])
     topics = topics.sample(n=min(n_queries, len(topics)), random_state=seed)[["qid", "query"]]
@@ -126,16 +126,17 @@ def main():
     p.add_argument("--query-cuts", default="5,10,20")
     p.add_argument("--heap-factors", default="0.7,0.8,0.9,1.0")
     p.add_argument("--real", action="store_true", help="milco-mini vectors of DDTP instead of synthetic ones")
+    p.add_argument("--real-splits", default="test", help="DDTP splits of the corpus with --real: test or train,dev,test")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     started = time.time()
     if args.real:
-        docs, queries = real_collection(args.queries)
+        docs, queries = real_collection(args.queries, tuple(args.real_splits.split(",")))
         args.docs = len(docs)
     else:
         docs, queries, _ = make_collection(args.docs, args.queries)
     queries = queries.assign(query="x")
-    report = {"vectors": "milco-mini on DDTP" if args.real else "synthetic", "docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
+    report = {"vectors": f"milco-mini on DDTP ({args.real_splits})" if args.real else "synthetic", "docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
               "generate_s": round(time.time() - started, 1)}
     truth = exact_top(docs, queries, args.k)
     report["backends"] = {}
