@@ -4,14 +4,34 @@ MIRACL dev with exact scoring, next to the paper's averages; plus the sparsity-v
 
     python experiments/tables/table12_13_pruning.py --model omai-research/milco-650m --languages sw,yo,te
     python experiments/tables/table12_13_pruning.py --model milco-mini --dataset "ddtp/{lang}-en/test" \
-        --languages de,fr,es,it,pt_BR,pl,cs,uk,ru,fi,ja,ko,zh_CN,da,sk,nl --out results/ddtp
+        --languages de,fr,es,it,pt_BR,pl,cs,uk,ru,fi,ja,ko,zh_CN,da,sk,nl --out results/ddtp \
+        --dense-from results/demo.csv --dense-system "e5-small (dense)"
     python experiments/tables/table12_13_pruning.py --smoke
+
+--dense-from draws a dense baseline's average nDCG@10 over the same tasks (``task`` named
+``{lang}-en`` etc. in a ``task, system, measure, value`` file such as ``milco-pt demo``'s) as a
+reference line.
 """
 from common import PAPER, encoded, load_milco, parser, shared, smoke_miracl
 
 
+def dense_reference(path, system: str, tasks: list[str]) -> float:
+    """Mean nDCG@10 (x100) of ``system`` over ``tasks`` in a ``task, system, measure, value`` CSV."""
+    import pandas as pd
+    df = pd.read_csv(path)
+    got = df[(df["system"] == system) & (df["measure"] == "nDCG@10") & df["task"].isin(tasks)]
+    missing = sorted(set(tasks) - set(got["task"]))
+    if missing:
+        raise SystemExit(f"{path} has no nDCG@10 of {system!r} for {missing}; systems there: "
+                         f"{sorted(df['system'].unique())}")
+    return 100 * float(got["value"].mean())
+
+
 def main():
-    args = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--dense-from", default=None, help="CSV (task, system, measure, value) with a dense baseline")
+    p.add_argument("--dense-system", default="e5-small (dense)")
+    args = p.parse_args()
     langs = args.languages.split(",") if args.languages else ["sw", "yo"]
     if args.smoke:
         args.model = smoke_miracl(langs)
@@ -51,7 +71,12 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table12_13_pruning_by_language.csv", index=False)
     mean.to_csv(out / "table12_13_pruning.csv", index=False)
+    dense = None
+    if args.dense_from:
+        template = (args.dataset or "miracl/{lang}/dev").split("/")[1]
+        dense = dense_reference(args.dense_from, args.dense_system, [template.format(lang=lang) for lang in langs])
     sparsity_curve(mean[mean["method"] != "none"], out / "figure5_sparsity", measure="nDCG@10 (x100)",
+                   dense=dense, dense_label=args.dense_system,
                    title=f"{args.dataset or 'MIRACL dev'}: pruning document vectors")
     print(mean.round(2).to_string(index=False))
 
