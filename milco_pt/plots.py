@@ -58,7 +58,8 @@ def sparsity_curve(df: pd.DataFrame, out, dense: Optional[float] = None, dense_l
     return _save(plt, fig, out)
 
 
-def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
+def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10",
+                title: str = "Dual-view fusion weight") -> list[Path]:
     """``df``: ``alpha``, ``value`` (pivot weight alpha, source weight 1 - alpha)."""
     _require(df, ["alpha", "value"], "alpha_curve")
     plt, fig, ax = _figure()
@@ -66,7 +67,7 @@ def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
     ax.plot(g["alpha"], g["value"], marker="o")
     ax.set_xlabel("alpha (weight of the pivot view; source view 1 - alpha)")
     ax.set_ylabel(measure)
-    ax.set_title("Dual-view fusion weight")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     return _save(plt, fig, out)
 
