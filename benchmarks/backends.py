@@ -1,7 +1,8 @@
 """Backends on the same vectors: Anserini (Lucene, our direct writer), PISA and Seismic — build
 time, index size, recall@10 against exact float scoring, single-thread latency (one query at a
 time, at the engine: what each engine costs, without the PyTerrier frame around it) and batch QPS
-through the retrievers; and a Seismic sweep (query_cut x heap_factor) against Lucene's latency.
+through the retrievers; a Seismic sweep (query_cut x heap_factor) against Lucene's latency; and
+PISA's query algorithms (the retriever's default is maxscore).
 Synthetic MILCO-like vectors (benchmarks/synthetic.py; combined e_/m_ vocabulary), or with --real
 milco-mini's vectors of the English DDTP descriptions (--real-splits; test: 2,708, all: 26,702) and
 test queries in every language (encoded once, then cached under milco-pt's cache folder).
@@ -125,6 +126,8 @@ def main():
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--query-cuts", default="5,10,20")
     p.add_argument("--heap-factors", default="0.7,0.8,0.9,1.0")
+    p.add_argument("--pisa-algorithms", default="maxscore,block_max_maxscore,block_max_wand,wand",
+                   help="PISA query algorithms compared (through the retriever)")
     p.add_argument("--real", action="store_true", help="milco-mini vectors of DDTP instead of synthetic ones")
     p.add_argument("--real-splits", default="test", help="DDTP splits of the corpus with --real: test or train,dev,test")
     p.add_argument("--out", default=None)
@@ -176,6 +179,17 @@ def main():
             best = max(ok, key=lambda s: s["speedup_vs_lucene"])
             print(f"fastest Seismic setting at recall@10 >= 0.95: {best}")
             report["seismic_best_at_0.95"] = best
+        algorithms = []
+        for algo in args.pisa_algorithms.split(","):
+            retr = built["pisa"].retriever(num_results=args.k, query_algorithm=algo)
+            res = retr(queries)
+            frames = [queries.iloc[[i]] for i in range(len(queries))]
+            lat = latency(retr, frames)
+            algorithms.append({"query_algorithm": algo, "recall@10": round(recall(res, queries, truth, args.k), 4),
+                               "batch_qps_1thread": batch_qps(retr, queries), "mean_ms": lat["mean_ms"],
+                               "p95_ms": lat["p95_ms"], "speedup_vs_lucene": round(lucene_ms / lat["mean_ms"], 2)})
+        report["pisa_algorithms"] = algorithms
+        print(pd.DataFrame(algorithms).to_string(index=False))
         p_ms = report["backends"]["pisa"]["single_query"]["mean_ms"]
         print(f"single-query mean: Lucene {lucene_ms} ms, PISA {p_ms} ms (through its retriever)")
     if args.out:

@@ -24,6 +24,7 @@ from milco_pt.views import autocast
 def bare(milco, texts, batch_size, max_length, sort=True) -> int:
     """Tokenize + model.encode per batch (both views), nothing after; returns real tokens seen."""
     enc, tokens = milco.encoder, 0
+    texts = [t.lower() for t in texts] if enc.lowercase else list(texts)  # the same input our encoder sees
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i])) if sort else list(range(len(texts)))
     for s in range(0, len(order), batch_size):
         batch = enc.m_tokenizer([texts[i] for i in order[s:s + batch_size]], padding=True, truncation=True,

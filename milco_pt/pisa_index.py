@@ -53,7 +53,9 @@ class PisaImpactIndex(StagedIndex):
         return PisaImpactIndexer(self, IndexingMode(mode), threads)
 
     def retriever(self, num_results: int = 1000, threads: int = 1,
-                  query_algorithm: str = "block_max_wand") -> "PisaImpactRetriever":
+                  query_algorithm: str = "maxscore") -> "PisaImpactRetriever":
+        """``maxscore`` by default: on MILCO's long queries (~220 terms) it answered 4.7x faster than
+        ``block_max_wand`` with the same results (``benchmarks/README.md``); any PISA algorithm works."""
         return PisaImpactRetriever(self, num_results, threads, query_algorithm)
 
 
@@ -103,7 +105,7 @@ class PisaImpactRetriever(pt.Transformer):
     """PISA's ``quantized`` scorer over integer query weights (the same quantization as indexing)."""
 
     def __init__(self, index: PisaImpactIndex, num_results: int = 1000, threads: int = 1,
-                 query_algorithm: str = "block_max_wand"):
+                 query_algorithm: str = "maxscore"):
         self.index, self.num_results, self.threads, self.query_algorithm = index, num_results, threads, query_algorithm
         self._retr = None
         self._ids = None
