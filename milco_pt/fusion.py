@@ -57,7 +57,9 @@ class DualViewFusion(pt.Transformer):
 
     def sweep(self, alphas: Sequence[float]) -> list["DualViewFusion"]:
         """One fusion per alpha, e.g. for ``pt.Experiment`` (paper Table 19); they share the
-        per-view scores of the queries they see, so only the first one searches."""
+        per-view scores of the queries they see, so only the first one searches. The shared
+        scores live as long as the fusions (up to 2 x ``candidates`` per query): make a new
+        sweep for another topic set."""
         shared: dict = {}
         return [DualViewFusion(self.pivot, self.source, a, self.num_results, self.candidates, self.threads, shared)
                 for a in alphas]
