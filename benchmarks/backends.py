@@ -69,7 +69,7 @@ def real_collection(n_queries: int, splits=("test",), seed: int = 0):
                         for lang in languages()])
     topics = topics.sample(n=min(n_queries, len(topics)), random_state=seed)[["qid", "query"]]
     mini = load(SHIPPED_DELTA, verbose=True, batch_size=32, doc_max_length=256, query_max_length=64)
-    docs = mini.doc_encoder(combined=True)(corpus.sort_values("text", key=lambda c: c.str.len()))
+    docs = mini.doc_encoder(combined=True)(corpus)
     queries = mini.query_encoder(combined=True)(topics)
     out = (docs[["docno", "toks"]].reset_index(drop=True), queries[["qid", "query_toks"]].reset_index(drop=True))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,8 @@ def main():
     else:
         docs, queries, _ = make_collection(args.docs, args.queries)
     queries = queries.assign(query="x")
-    report = {"vectors": f"milco-mini on DDTP ({args.real_splits})" if args.real else "synthetic", "docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
+    report = {"vectors": f"milco-mini on DDTP ({args.real_splits})" if args.real else "synthetic",
+              "docs": args.docs, "queries": args.queries, "cpus": os.cpu_count(), "k": args.k,
               "generate_s": round(time.time() - started, 1)}
     truth = exact_top(docs, queries, args.k)
     report["backends"] = {}
@@ -180,10 +181,10 @@ def main():
             print(f"fastest Seismic setting at recall@10 >= 0.95: {best}")
             report["seismic_best_at_0.95"] = best
         algorithms = []
+        frames = [queries.iloc[[i]] for i in range(len(queries))]
         for algo in args.pisa_algorithms.split(","):
             retr = built["pisa"].retriever(num_results=args.k, query_algorithm=algo)
             res = retr(queries)
-            frames = [queries.iloc[[i]] for i in range(len(queries))]
             lat = latency(retr, frames)
             algorithms.append({"query_algorithm": algo, "recall@10": round(recall(res, queries, truth, args.k), 4),
                                "batch_qps_1thread": batch_qps(retr, queries), "mean_ms": lat["mean_ms"],

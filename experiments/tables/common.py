@@ -51,16 +51,20 @@ def load_milco(model: str, batch_size: int):
 
 
 _SHARED: dict = {}
+_CORPUS_KEYS: dict = {}  # id(ds) -> (ds, corpus digest): each dataset's corpus is read once
 
 
 def shared(ds, what: str, make):
     """``make(docs)`` once per distinct corpus: tasks that search the same documents (e.g. every
     DDTP X->en task) encode and index them once."""
     import hashlib
-    docs = pd.DataFrame(list(ds.get_corpus_iter()))
-    key = (hashlib.sha1("\n".join(docs["docno"].astype(str)).encode()).hexdigest(), what)
+    docs = None
+    if id(ds) not in _CORPUS_KEYS:
+        docs = pd.DataFrame(list(ds.get_corpus_iter()))
+        _CORPUS_KEYS[id(ds)] = (ds, hashlib.sha1("\n".join(docs["docno"].astype(str)).encode()).hexdigest())
+    key = (_CORPUS_KEYS[id(ds)][1], what)
     if key not in _SHARED:
-        _SHARED[key] = make(docs)
+        _SHARED[key] = make(docs if docs is not None else pd.DataFrame(list(ds.get_corpus_iter())))
     return _SHARED[key]
 
 

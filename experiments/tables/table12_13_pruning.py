@@ -46,6 +46,10 @@ def main():
     milco = load_milco(args.model, args.batch_size)
     topk = pd.read_csv(PAPER / "table12_topk_pruning.csv")
     mass = pd.read_csv(PAPER / "table13_mass_pruning.csv")
+    dense = None
+    if args.dense_from:  # read before the runs, so that a wrong file or system fails at once
+        template = (args.dataset or "miracl/{lang}/dev").split("/")[1]
+        dense = dense_reference(args.dense_from, args.dense_system, [template.format(lang=lang) for lang in langs])
     rows = []
     for lang in langs:
         ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
@@ -71,10 +75,6 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table12_13_pruning_by_language.csv", index=False)
     mean.to_csv(out / "table12_13_pruning.csv", index=False)
-    dense = None
-    if args.dense_from:
-        template = (args.dataset or "miracl/{lang}/dev").split("/")[1]
-        dense = dense_reference(args.dense_from, args.dense_system, [template.format(lang=lang) for lang in langs])
     sparsity_curve(mean[mean["method"] != "none"], out / "figure5_sparsity", measure="nDCG@10 (x100)",
                    dense=dense, dense_label=args.dense_system,
                    title=f"{args.dataset or 'MIRACL dev'}: pruning document vectors")
