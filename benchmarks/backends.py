@@ -29,7 +29,7 @@ from index_search import latency  # noqa: E402
 from synthetic import make_collection  # noqa: E402
 
 from milco_pt import sparse_index  # noqa: E402
-from milco_pt.impact import quantize  # noqa: E402
+from milco_pt.index.anserini import quantize  # noqa: E402
 
 
 def exact_top(docs, queries, k=10) -> list[set]:
@@ -58,8 +58,8 @@ def real_collection(n_queries: int, splits=("test",), seed: int = 0):
     descriptions of ``splits`` and of ``n_queries`` test queries sampled over all query languages."""
     from milco_pt import datasets
     from milco_pt.datasets.ddtp import languages
-    from milco_pt.demo import SHIPPED_DELTA
-    from milco_pt.training.mini import cache_dir, load
+    from milco_pt.mini import SHIPPED_DELTA
+    from milco_pt.mini import cache_dir, load
     path = cache_dir() / "benchmarks" / f"ddtp_milco_mini_{'_'.join(splits)}_{n_queries}_{seed}.pkl"
     if path.exists():
         return pd.read_pickle(path)

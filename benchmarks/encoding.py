@@ -66,8 +66,8 @@ def main():
         from milco_pt import Milco
         milco = Milco.from_pretrained(args.model)
     else:
-        from milco_pt.demo import SHIPPED_DELTA
-        from milco_pt.training.mini import load
+        from milco_pt.mini import SHIPPED_DELTA
+        from milco_pt.mini import load
         milco = load(SHIPPED_DELTA)
     ds = datasets.get("ddtp/en-en/test")
     texts = ds.get_corpus_frame()["text"].head(args.docs).tolist()

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import make_collection  # noqa: E402
 
 from milco_pt import ExactIndex  # noqa: E402
-from milco_pt.impact import ImpactIndex, quantize  # noqa: E402
+from milco_pt.index.anserini import ImpactIndex, quantize  # noqa: E402
 
-JVM_FIX = "import milco_pt.java as j; j.start(); "
+JVM_FIX = "import milco_pt.index.java as j; j.start(); "
 
 
 def evaluate(run: pd.DataFrame, qrels: pd.DataFrame) -> dict:
@@ -77,7 +77,7 @@ def build_vs_pyserini(docs, scale, work: Path, threads: int) -> dict:
                     f"'JsonVectorCollection', '--input', {str(coll)!r}, '--index', {str(work / 'pyserini')!r}, "
                     f"'--generator', 'DefaultLuceneDocumentGenerator', '--threads', '{threads}', '--impact', "
                     "'--pretokenized', '--optimize']; runpy.run_module('pyserini.index.lucene', run_name='__main__')")
-    ours = (JVM_FIX + "from milco_pt.impact import ImpactIndex; from milco_pt.cli import read_vectors; "
+    ours = (JVM_FIX + "from milco_pt.index.anserini import ImpactIndex; from milco_pt.cli import read_vectors; "
             f"ImpactIndex({str(work / 'ours')!r}, scale=1, verbose=False).indexer(threads={threads})"
             f".index(read_vectors({str(vectors)!r}))")
     t_pyserini, t_ours = timed_subprocess(pyserini_cli), timed_subprocess(ours)

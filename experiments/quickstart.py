@@ -14,7 +14,7 @@ import pyterrier as pt
 from pyterrier.measures import MRR, R, nDCG
 
 import milco_pt
-from milco_pt.tiny import build_tiny
+from milco_pt.testing.tiny import build_tiny
 
 DATA = Path(__file__).parent / "data" / "quickstart"
 

@@ -2,10 +2,10 @@
 bitext with a lexical teacher, then Sparse Contrastive Training (InfoNCE, in-batch negatives, both
 views) on DDTP train (query, positive) pairs. Fixed seeds; the trained tensors go to --out.
 
-    python experiments/train_milco_mini.py --out milco_pt/data/milco-mini          # the shipped model
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only         # ablations
     python experiments/train_milco_mini.py --stages sct --out runs/sct-only
-    python -m milco_pt.training.gettext --out gettext.tsv --sample 8000         # + gettext bitext:
+    python -m milco_pt.training.catalogs --out gettext.tsv --sample 8000         # + gettext bitext:
     python experiments/train_milco_mini.py --extra-bitext gettext.tsv --out runs/gettext
     python experiments/train_milco_mini.py --smoke --out /tmp/mini                  # a few steps (CI)
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from milco_pt.training import data
-from milco_pt.training.mini import base, save_delta
+from milco_pt.mini.assemble import base, save_delta
 from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
 from milco_pt.training.teachers import LexicalTeacher
 from milco_pt.training.trainer import train
@@ -69,7 +69,7 @@ def parser():
     p.add_argument("--train-layers", type=int, default=2)
     p.add_argument("--no-echo", action="store_true", help="train the pivot view only (LexEcho off)")
     p.add_argument("--extra-bitext", default=None, help="more SAP bitext (tsv english<TAB>translation or "
-                   "jsonl), e.g. from python -m milco_pt.training.gettext")
+                   "jsonl), e.g. from python -m milco_pt.training.catalogs")
     p.add_argument("--extra-share", type=float, default=0.5, help="share of SAP pairs from --extra-bitext")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")

@@ -123,7 +123,7 @@ def cmd_encode_shards(args):
 
 
 def cmd_index(args):
-    from .backends import sparse_index
+    from .index import sparse_index
     kwargs = {"scale": args.scale} if args.backend != "seismic" else {}
     index = sparse_index(args.index, backend=args.backend, meta={"source": args.vectors}, **kwargs)
     index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(
@@ -152,7 +152,7 @@ def _write_run(res, output: str, run_name: str, n_queries: int):
 
 def cmd_bm25(args):
     import pandas as pd
-    from .baselines.bm25 import BM25Index
+    from .index.bm25 import BM25Index
     index = BM25Index(args.index, language=args.language)
     if args.corpus and (args.overwrite or not index.built()):
         docs = ({"docno": i, "text": t} for i, t in read_texts(args.corpus, args.id_field, args.text_field))
@@ -200,8 +200,8 @@ def cmd_datasets_info(args):
 
 
 def cmd_demo(args):
-    from .demo import run
-    from .demo import MONOLINGUAL
+    from .run.demo import run
+    from .run.demo import MONOLINGUAL
     mono = (None if args.monolingual == "none" else "all" if args.monolingual == "all"
             else args.monolingual.split(",") if args.monolingual else MONOLINGUAL)
     run(args.out, args.delta, args.languages.split(",") if args.languages else None,
@@ -210,7 +210,7 @@ def cmd_demo(args):
 
 
 def cmd_experiment(args):
-    from .experiment import run
+    from .run.experiment import run
     res = run(args.systems.split(","), args.dataset, model=args.model, baseline=args.baseline,
               measure_names=args.measures.split(","), variant=args.variant, out=args.out, alpha=args.alpha,
               m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size)
@@ -220,7 +220,8 @@ def cmd_experiment(args):
 
 
 def cmd_tiny(args):
-    from .tiny import build_tiny, real_xlmr_tokenizer_path
+    from .mini.parts import real_xlmr_tokenizer_path
+    from .testing.tiny import build_tiny
     tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
     build_tiny(args.path, m_tokenizer=tok, en_vocab=args.en_vocab, seed=args.seed)
     print(f"wrote a random tiny MILCO to {args.path}")

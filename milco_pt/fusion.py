@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
-from .impact import ImpactIndex, quantize
+from .index.anserini import ImpactIndex, quantize
 from .views import dot
 
 

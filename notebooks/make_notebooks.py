@@ -13,7 +13,7 @@ import milco_pt
 from milco_pt import datasets
 MODEL = os.environ.get("MILCO_MODEL")
 if MODEL is None:                      # no hub here: a small random MILCO, built locally
-    from milco_pt.tiny import build_tiny
+    from milco_pt.testing.tiny import build_tiny
     MODEL = "milco-tiny"
     if not os.path.exists(MODEL):
         build_tiny(MODEL, seed=1)
@@ -29,7 +29,7 @@ NOTEBOOKS = {
                  'topics, qrels = ds.get_topics().head(100), ds.get_qrels()\n'
                  'docs = ds.get_corpus_frame()\nlen(topics), len(docs)'),
         ("code", "import tempfile\nfrom milco_pt.baselines import BM25Index, M3Sparse\n"
-                 "from milco_pt.tiny import build_tiny_m3\nwork = tempfile.mkdtemp()\n"
+                 "from milco_pt.testing.tiny import build_tiny_m3\nwork = tempfile.mkdtemp()\n"
                  "index = milco_pt.ImpactIndex(f'{work}/milco').index(milco.doc_encoder(combined=True)(docs))\n"
                  "bm25 = BM25Index(f'{work}/bm25', language='en').index(docs)\n"
                  "m3_path = os.environ.get('M3_MODEL') or str(build_tiny_m3(f'{work}/m3'))\n"
@@ -51,7 +51,7 @@ NOTEBOOKS = {
         ("code", 'explained = {"relevant": milco.explain(topic["query"], docs.loc[relevant, "text"]),\n'
                  '             "other": milco.explain(topic["query"], docs.text.iloc[1])}\n'
                  'explained["relevant"].head(10)'),
-        ("code", "from milco_pt.plots import term_contributions\n"
+        ("code", "from milco_pt.run.plots import term_contributions\n"
                  "term_contributions(explained, 'figures/transparency', query=topic['query'])"),
     ],
     "03_pruning_efficiency.ipynb": [
@@ -70,7 +70,7 @@ NOTEBOOKS = {
                  "        rows.append({'method': method, 'level': level, 'value': res['nDCG@10'][0],\n"
                  "                     'terms_per_doc': pruned.toks.map(len).mean()})\n"
                  "curve = pd.DataFrame(rows)\ncurve"),
-        ("code", "from milco_pt.plots import sparsity_curve\nsparsity_curve(curve, 'figures/sparsity')"),
+        ("code", "from milco_pt.run.plots import sparsity_curve\nsparsity_curve(curve, 'figures/sparsity')"),
         ("md", "The same vectors under the three backends (one argument): Anserini and PISA score the "
                "same quantized dot product, Seismic approximates the float one."),
         ("code", "import tempfile, time\nwork = tempfile.mkdtemp()\nrows = []\n"

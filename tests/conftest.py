@@ -5,7 +5,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from milco_pt.tiny import build_tiny  # noqa: E402
+from milco_pt.testing.tiny import build_tiny  # noqa: E402
 
 TEXTS = [
     "the quick brown fox jumps over the lazy dog",

@@ -8,7 +8,7 @@ import pyterrier as pt
 import pytest
 
 from milco_pt import ExactIndex, sparse_index
-from milco_pt.impact import quantize
+from milco_pt.index.anserini import quantize
 
 TERMS = ["e_dog", "e_##ing", "m_▁Hund", "m_世界", "m_▁Быстрая", "m_مرحبا", "e_x"] + [f"e_w{i}" for i in range(120)]
 

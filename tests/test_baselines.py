@@ -6,8 +6,9 @@ import torch
 from milco_pt import ExactIndex
 from milco_pt.baselines import E5, FlatIndex, M3Dense, M3Sparse, Splade
 from milco_pt.hub import MissingFilesError
-from milco_pt.impact import ImpactIndex, quantize
-from milco_pt.tiny import build_tiny_m3, build_tiny_splade, real_xlmr_tokenizer_path
+from milco_pt.index.anserini import ImpactIndex, quantize
+from milco_pt.mini.parts import real_xlmr_tokenizer_path
+from milco_pt.testing.tiny import build_tiny_m3, build_tiny_splade
 
 from conftest import TEXTS
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pyterrier as pt
 import pytest
 
-from milco_pt.baselines.bm25 import BM25Index, analyze, lucene_language
-from milco_pt.java import JavaError
+from milco_pt.index.bm25 import BM25Index, analyze, lucene_language
+from milco_pt.index.java import JavaError
 
 EN_DOCS = pd.DataFrame({
     "docno": ["d0", "d1", "d2", "d3", "d4", "d5"],

@@ -58,7 +58,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 def test_encode_index_search_round_trip(tiny_path, tmp_path):
     from milco_pt import ExactIndex
-    from milco_pt.impact import quantize
+    from milco_pt.index.anserini import quantize
     from conftest import TEXTS
     docs = tmp_path / "docs.tsv"
     docs.write_text("".join(f"d{i}\t{t}\n" for i, t in enumerate(TEXTS)), encoding="utf-8")

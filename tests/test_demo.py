@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from milco_pt.demo import SHIPPED_DELTA, run
+from milco_pt.mini import SHIPPED_DELTA
+from milco_pt.run.demo import run
 
 ROOT = Path(__file__).parent.parent
 

@@ -10,7 +10,7 @@ from pyterrier.measures import R, nDCG
 
 from milco_pt import DualViewFusion, ImpactIndex
 from milco_pt.baselines import BM25Index, M3Sparse
-from milco_pt.tiny import build_tiny_m3
+from milco_pt.testing.tiny import build_tiny_m3
 
 DATA = Path(__file__).parent.parent / "experiments" / "data" / "quickstart"
 

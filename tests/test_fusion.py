@@ -5,7 +5,7 @@ import pytest
 
 from milco_pt import ExactIndex
 from milco_pt.fusion import DualViewFusion
-from milco_pt.impact import ImpactIndex, quantize
+from milco_pt.index.anserini import ImpactIndex, quantize
 
 TERMS = [f"t{i}" for i in range(30)]
 PIECES = ["▁Hund", "мир", "世界"] + [f"p{i}" for i in range(30)]

@@ -5,7 +5,7 @@ import pyterrier as pt
 import pytest
 
 from milco_pt import ExactIndex
-from milco_pt.impact import ImpactIndex, quantize
+from milco_pt.index.anserini import ImpactIndex, quantize
 
 UNICODE_TERMS = ["▁hello", "▁Быстрая", "мир", "世界", "敏捷的", "مرحبا", "빠른", "##ing", "e_dog",
                  "m_▁Hund", "m_</s>", "Ω", "x"]

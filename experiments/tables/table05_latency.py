@@ -21,7 +21,7 @@ def main():
     backends = args.backends.split(",")
     if args.smoke:
         root = smoke_root()
-        from milco_pt.datasets.fixtures import ddtp_sample, write_miracl
+        from milco_pt.testing.fixtures import ddtp_sample, write_miracl
         write_miracl(root / "irds", lang, *ddtp_sample("en", "en", n_queries=20, n_docs=200))
         args.model = smoke_model(root)
     import os
@@ -31,10 +31,10 @@ def main():
 
     import numpy as np
     import pandas as pd
-    from milco_pt.backends import sparse_index
+    from milco_pt.index import sparse_index
     from milco_pt.datasets import get
-    from milco_pt.experiment import run
-    from milco_pt.plots import latency_curve
+    from milco_pt.run.experiment import run
+    from milco_pt.run.plots import latency_curve
     from milco_pt.pruning import mass_prune
     milco = load_milco(args.model, args.batch_size)
     ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))

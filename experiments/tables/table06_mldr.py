@@ -16,12 +16,12 @@ def main():
     args = p.parse_args()
     if args.smoke:
         root = smoke_root()
-        from milco_pt.datasets.fixtures import ddtp_sample, write_mldr
+        from milco_pt.testing.fixtures import ddtp_sample, write_mldr
         for lang, (q, d) in SMOKE.items():
             write_mldr(root / "mldr", lang, *ddtp_sample(q, d))
         args.model, args.mldr_folder = smoke_model(root), str(root / "mldr")
-    from milco_pt.datasets.benchmarks import MLDR_LANGS
-    from milco_pt.experiment import run
+    from milco_pt.datasets.standard import MLDR_LANGS
+    from milco_pt.run.experiment import run
     langs = args.languages.split(",") if args.languages else (list(SMOKE) if args.smoke else list(MLDR_LANGS))
     milco = load_milco(args.model, args.batch_size)
     ours = {}

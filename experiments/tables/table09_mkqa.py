@@ -18,7 +18,7 @@ def main():
     args = p.parse_args()
     if args.smoke:
         root = smoke_root()
-        from milco_pt.datasets.fixtures import ddtp_sample, write_mkqa
+        from milco_pt.testing.fixtures import ddtp_sample, write_mkqa
         for lang, q in SMOKE.items():
             docs, topics, qrels = ddtp_sample(q, "en", n_docs=300)
             first = docs.set_index("docno")["text"]
@@ -28,8 +28,8 @@ def main():
     if not args.mkqa_folder:
         raise SystemExit("--mkqa-folder is required (BGE-M3's MKQA data is not on the hub in one place)")
     from milco_pt.datasets import get
-    from milco_pt.datasets.benchmarks import MKQA_LANGS
-    from milco_pt.experiment import Builder, run
+    from milco_pt.datasets.standard import MKQA_LANGS
+    from milco_pt.run.experiment import Builder, run
     from milco_pt.measures import AnswerRecall
     langs = args.languages.split(",") if args.languages else (list(SMOKE) if args.smoke else list(MKQA_LANGS))
     milco = load_milco(args.model, args.batch_size)

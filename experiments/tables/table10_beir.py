@@ -19,12 +19,12 @@ def main():
     names = args.datasets.split(",") if args.datasets else list(IRDS)
     if args.smoke:
         root = smoke_root()
-        from milco_pt.datasets.fixtures import ddtp_sample, write_beir_irds
+        from milco_pt.testing.fixtures import ddtp_sample, write_beir_irds
         names = ["SciFact", "FiQA2018"]
         for name in names:
             write_beir_irds(root / "irds", IRDS[name].split("/")[0], *ddtp_sample("en", "en"))
         args.model = smoke_model(root)
-    from milco_pt.experiment import run
+    from milco_pt.run.experiment import run
     milco = load_milco(args.model, args.batch_size)
     ours = {n: 100 * float(run(["milco"], f"beir/{IRDS[n]}", model=milco, measure_names=["nDCG@10"],
                                num_results=100)["nDCG@10"][0]) for n in names}

@@ -12,10 +12,10 @@ def main():
     args = p.parse_args()
     if args.smoke:
         root = smoke_root()
-        from milco_pt.datasets.fixtures import ddtp_sample, write_beir
+        from milco_pt.testing.fixtures import ddtp_sample, write_beir
         write_beir(root / "limit", *ddtp_sample("en", "en", n_docs=200))
         args.model, args.limit_folder = smoke_model(root), str(root / "limit")
-    from milco_pt.experiment import run
+    from milco_pt.run.experiment import run
     milco = load_milco(args.model, args.batch_size)
     kwargs = {"folder": args.limit_folder} if args.limit_folder else {}
     res = run(["milco"], "limit", model=milco, measure_names=["R@2", "R@10", "R@100"], dataset_kwargs=kwargs)

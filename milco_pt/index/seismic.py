@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
-from .staging import IndexingMode, StagedIndex, check_record, folder_bytes, native_output, staged, write_meta
+from .base import IndexingMode, StagedIndex, check_record, folder_bytes, native_output, staged, write_meta
 
 MAX_COMPONENTS = 65535
 INDEX_NAME = "index"

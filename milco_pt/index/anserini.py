@@ -21,7 +21,7 @@ import pandas as pd
 import pyterrier as pt
 
 from . import java
-from .staging import IndexingMode, StagedIndex, check_record, folder_bytes, staged, write_meta
+from .base import IndexingMode, StagedIndex, check_record, folder_bytes, staged, write_meta
 
 DEFAULT_SCALE = 100
 FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
@@ -112,7 +112,7 @@ class ImpactIndex(StagedIndex):
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
                 method: str = "direct") -> "ImpactIndexer":
         """``method``: ``direct`` writes each term once with its weight as term frequency
-        (:mod:`milco_pt.lucene_direct`); ``anserini`` runs Anserini's ``IndexCollection`` on a
+        (:mod:`milco_pt.index.lucene_direct`); ``anserini`` runs Anserini's ``IndexCollection`` on a
         JsonVectorCollection. Both give the same postings and scores."""
         return ImpactIndexer(self, IndexingMode(mode), threads, method)
 

@@ -15,9 +15,9 @@ from typing import Iterable, Optional, Union
 import pandas as pd
 import pyterrier as pt
 
-from .. import java
-from ..impact import results_frame
-from ..staging import IndexingMode, StagedIndex, folder_bytes, staged, write_meta
+from . import java
+from .anserini import results_frame
+from .base import IndexingMode, StagedIndex, folder_bytes, staged, write_meta
 
 GENERIC = "generic"
 DEFAULT_K1, DEFAULT_B = 0.9, 0.4

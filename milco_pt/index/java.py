@@ -91,7 +91,7 @@ def _check_anserini():
         autoclass("io.anserini.index.IndexCollection")
     except Exception as e:
         raise JavaError("a JVM is already running without Anserini on its classpath; call "
-                        "milco_pt.java.start() before anything else starts Java") from e
+                        "milco_pt.index.java.start() before anything else starts Java") from e
 
 
 def autoclass(name: str):

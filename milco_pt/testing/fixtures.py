@@ -99,7 +99,7 @@ def write_mkqa(folder, lang: str, topics, answers: dict, docs):
 
 def ddtp_sample(query_lang: str, doc_lang: str, n_queries: int = 12, n_docs: int = 80, split: str = "dev"):
     """``(docs, topics, qrels)``: a small real sample of a DDTP task (relevant documents included)."""
-    from . import get
+    from ..datasets import get
     ds = get(f"ddtp/{query_lang}-{doc_lang}/{split}")
     topics = ds.get_topics().head(n_queries)[["qid", "query"]]
     qrels = ds.get_qrels()
