@@ -64,12 +64,12 @@ def cmd_encode(args):
     milco = _load(args)
     views = tuple(args.views.split(",")) if args.views else milco.views
     prune = _pruner(args)
+    import pyterrier as pt
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".partial")
     enc = milco.encode_queries if args.queries else milco.encode_docs
     n = 0
-    with open(tmp, "w", encoding="utf-8") as f:
+    with pt.io.finalized_open(str(out), "t") as f:  # written beside, moved into place when complete
         chunk = []
         for pair in read_texts(args.input, args.id_field, args.text_field):
             chunk.append(pair)
@@ -78,7 +78,6 @@ def cmd_encode(args):
                 chunk = []
         if chunk:
             n += _write(f, chunk, enc, views, prune)
-    os.replace(tmp, out)
     print(f"wrote {n} vectors to {out}", file=sys.stderr)
 
 
@@ -135,8 +134,9 @@ def cmd_search(args):
     import pandas as pd
     import pyterrier as pt
     queries = pd.DataFrame([{"qid": r["docno"], "query_toks": r["toks"]} for r in read_vectors(args.queries)])
+    from .index import SeismicIndex
     index = pt.Artifact.load(args.index)
-    extra = {"query_cut": args.query_cut, "heap_factor": args.heap_factor} if hasattr(index, "engine") else {}
+    extra = {"query_cut": args.query_cut, "heap_factor": args.heap_factor} if isinstance(index, SeismicIndex) else {}
     res = index.retriever(num_results=args.k, threads=args.threads, **extra)(queries)
     _write_run(res, args.output, args.run_name, len(queries))
 
@@ -144,9 +144,12 @@ def cmd_search(args):
 def _write_run(res, output: str, run_name: str, n_queries: int):
     import pyterrier as pt
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    tmp = output + ".partial"
-    pt.io.write_results(res, tmp, format="trec", run_name=run_name)
-    os.replace(tmp, output)
+    tmp = Path(output).with_name(f".{Path(output).name}.{os.getpid()}.tmp")
+    try:
+        pt.io.write_results(res, str(tmp), format="trec", run_name=run_name)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
     print(f"wrote {len(res)} results for {n_queries} queries to {output}", file=sys.stderr)
 
 
@@ -371,13 +374,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def user_error(e: BaseException) -> bool:
+    """An error meant for the user: a file problem, or an exception that milco-pt itself raises
+    with a message (a ``raise`` statement in the package). Anything else is a bug, shown with its
+    traceback."""
+    if isinstance(e, OSError):
+        return True
+    if not isinstance(e, (ValueError, TypeError, KeyError, RuntimeError)):
+        return False
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    import linecache
+    filename = tb.tb_frame.f_code.co_filename
+    own = Path(filename).resolve().is_relative_to(Path(__file__).resolve().parent)
+    return own and linecache.getline(filename, tb.tb_lineno).strip().startswith("raise")
+
+
 def main(argv=None):
-    from .hub import MissingFilesError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.fn(args)
-    except (MissingFilesError, FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as e:
+    except Exception as e:
+        if os.environ.get("MILCO_PT_TRACEBACK") or not user_error(e):
+            raise
         parser.exit(2, f"milco-pt {args.command}: error: {e}\n")
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -33,8 +32,11 @@ class MissingFilesError(OSError):
     """Files a checkpoint needs are neither local nor downloadable (offline, gated, absent)."""
 
 
-def _is_offline(local_files_only: bool) -> bool:
-    return local_files_only or os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
+def is_offline(local_files_only: bool = False) -> bool:
+    """``local_files_only``, or the hub's own offline mode (``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``
+    read as huggingface_hub reads them, so ``=0`` means online)."""
+    from huggingface_hub import is_offline_mode
+    return local_files_only or is_offline_mode()
 
 
 def resolve_checkpoint(name_or_path: str, revision: Optional[str] = None,
@@ -55,7 +57,7 @@ def resolve_checkpoint(name_or_path: str, revision: Optional[str] = None,
     from huggingface_hub import snapshot_download
     patterns = ["config.json", *WEIGHT_FILES, "*.safetensors", *TOKENIZER_FILES, "en_tokenizer/*",
                 *extra_files]
-    if not _is_offline(local_files_only):
+    if not is_offline(local_files_only):
         try:
             from huggingface_hub import list_repo_files
             files = set(list_repo_files(name_or_path, revision=revision))
@@ -69,7 +71,7 @@ def resolve_checkpoint(name_or_path: str, revision: Optional[str] = None,
             local_files_only = True
     try:
         folder = Path(snapshot_download(name_or_path, revision=revision, allow_patterns=patterns,
-                                        local_files_only=_is_offline(local_files_only)))
+                                        local_files_only=is_offline(local_files_only)))
     except Exception as e:
         raise MissingFilesError(
             f"{kind} {name_or_path!r}{f' @ {revision}' if revision else ''} is neither in "
@@ -217,7 +219,7 @@ def load_tokenizers(folder: Path, config: MilcoConfig, m_tokenizer=None, en_voca
         src = tok or (folder if any((folder / f).exists() for f in TOKENIZER_FILES)
                       else config.multilingual_encoder_checkpoint)
         try:
-            tok = load_tokenizer(str(src), _is_offline(local_files_only))
+            tok = load_tokenizer(str(src), is_offline(local_files_only))
         except Exception as e:
             missing.append(f"multilingual tokenizer {str(src)!r} ({type(e).__name__}): "
                            f"hf download {src} tokenizer.json tokenizer_config.json "
@@ -266,7 +268,7 @@ def load_tokenizer(src: str, local_files_only: bool):
 
 def _hub_file(repo: str, filename: str, local_files_only: bool) -> str:
     from huggingface_hub import hf_hub_download
-    return hf_hub_download(repo, filename, local_files_only=_is_offline(local_files_only))
+    return hf_hub_download(repo, filename, local_files_only=is_offline(local_files_only))
 
 
 def save_tokenizers(folder: Path, m_tokenizer, en_vocab: list[str]) -> None:

@@ -45,8 +45,6 @@ def threshold(vec: dict, t: float) -> dict:
 
 
 class _Pruner(pt.Transformer):
-    method = ""
-
     def __init__(self, value, columns: Union[str, Sequence[str]] = "toks"):
         self.value = value
         self.columns = [columns] if isinstance(columns, str) else list(columns)

@@ -110,3 +110,22 @@ def test_bm25_builds_once_and_searches_like_the_python_api(tmp_path, capsys):
     assert {d for q, _, d, *_ in lines if q == "q1"} == {"d0", "d1"}, "German stemming: Hund ~ Hunde"
     r = run_cli("bm25", "--index", str(tmp_path / "none"), "--topics", str(topics))
     assert r.returncode == 2 and "pass --corpus" in r.stderr
+
+
+def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, capsys):
+    import milco_pt.cli as cli
+
+    def deliberate(args):
+        from milco_pt.pruning import TopK
+        TopK(-1)  # the package's own ValueError, raised with a message for the user
+
+    def bug(args):
+        return len(None)
+
+    monkeypatch.setattr(cli, "cmd_inspect", deliberate)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["inspect", "x"])
+    assert stop.value.code == 2 and "error: k must be >= 0, got -1" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "cmd_inspect", bug)
+    with pytest.raises(TypeError, match="NoneType"):
+        cli.main(["inspect", "x"])

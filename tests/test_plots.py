@@ -1,7 +1,10 @@
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
-from milco_pt import plots
+from milco_pt.run import plots
 
 
 def test_every_plot_renders_png_and_svg(tmp_path):
@@ -27,3 +30,13 @@ def test_every_plot_renders_png_and_svg(tmp_path):
 def test_bad_input_names_the_columns(tmp_path):
     with pytest.raises(ValueError, match="terms_per_doc"):
         plots.sparsity_curve(pd.DataFrame({"method": ["x"], "value": [1]}), tmp_path / "x")
+
+
+def test_plots_leave_the_matplotlib_backend_alone(tmp_path):
+    """A library call must not switch the backend (a notebook's inline plots) nor need pyplot."""
+    code = ("import sys, matplotlib; matplotlib.use('svg'); import pandas as pd; from milco_pt.run import plots; "
+            f"plots.alpha_curve(pd.DataFrame({{'alpha': [0, 1], 'value': [0.2, 0.4]}}), {str(tmp_path / 'a')!r}); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["svg", "False"]
+    assert (tmp_path / "a.png").stat().st_size > 1000

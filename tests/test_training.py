@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from milco_pt.training import data
 from milco_pt.training.losses import flops, info_nce, kl_distillation, l1, smse
 from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
-from milco_pt.training.teachers import LexicalTeacher
 from milco_pt.training.trainer import train
 
 PAIRS = [("der schnelle braune Fuchs", "the quick brown fox"), ("der faule Hund", "the lazy dog"),
@@ -28,7 +27,10 @@ def test_losses_against_hand_computation():
     assert kl_distillation(s, t).item() == pytest.approx(float((p * (p.log() - q.log())).sum()), rel=1e-5)
     qv, dv = torch.tensor([[1.0, 0.0], [0.0, 2.0]]), torch.tensor([[3.0, 0.0], [1.0, 1.0]])
     expect = -0.5 * (math.log(math.exp(3) / (math.exp(3) + math.exp(1))) + math.log(math.exp(2) / (1 + math.exp(2))))
-    assert info_nce(qv, dv).item() == pytest.approx(expect, rel=1e-5)
+    assert info_nce(qv @ dv.T).item() == pytest.approx(expect, rel=1e-5)
+    grouped = torch.tensor([[3.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 0.0]])  # 2 queries x (positive, negative)
+    expect = -0.5 * (math.log(math.exp(3) / (math.exp(3) + 1 + 2 * math.exp(1))) + math.log(math.exp(2) / (3 + math.exp(2))))
+    assert info_nce(grouped).item() == pytest.approx(expect, rel=1e-5)
     r = torch.tensor([[1.0, -2.0], [3.0, 0.0]])
     assert l1(r).item() == pytest.approx(3.0) and flops(r).item() == pytest.approx(2.0 ** 2 + 1.0 ** 2)
 

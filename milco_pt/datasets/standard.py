@@ -7,7 +7,6 @@ Documents are ``title + " " + text`` and, for MIRACL, lowercased as the authors 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -62,9 +61,10 @@ def miracl(lang: str, split: str = "dev", lowercase: bool = True) -> Collection:
 
 def _hub_folder(repo: str, patterns: list[str], local_files_only: bool) -> Path:
     from huggingface_hub import snapshot_download
+    from ..hub import is_offline
     try:
         return Path(snapshot_download(repo, repo_type="dataset", allow_patterns=patterns,
-                                      local_files_only=local_files_only or bool(os.environ.get("HF_HUB_OFFLINE"))))
+                                      local_files_only=is_offline(local_files_only)))
     except Exception as e:
         raise FileNotFoundError(
             f"dataset {repo!r} is not in the local Hugging Face cache and cannot be downloaded here ({e}). "

@@ -15,21 +15,24 @@ from typing import Optional, Sequence
 import pandas as pd
 
 
-def _figure(width=6.4, height=4.0):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt, *plt.subplots(figsize=(width, height), dpi=120)
+def _figure(width=6.4, height=4.0, ncols=1):
+    """A figure outside pyplot: no backend is chosen or changed, so headless runs need no display
+    and a notebook's inline backend stays as the user set it."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError("plots need matplotlib: pip install 'milco-pt[plots]'") from e
+    fig = Figure(figsize=(width, height), dpi=120)
+    return fig, fig.subplots(ncols=ncols) if ncols > 1 else fig.subplots()
 
 
-def _save(plt, fig, out) -> list[Path]:
+def _save(fig, out) -> list[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
     for p in paths:
         fig.savefig(p)
-    plt.close(fig)
     return paths
 
 
@@ -43,7 +46,7 @@ def sparsity_curve(df: pd.DataFrame, out, dense: Optional[float] = None, dense_l
                    measure: str = "nDCG@10", title: str = "Sparsity vs effectiveness") -> list[Path]:
     """``df``: ``method`` (e.g. top-k / mass), ``terms_per_doc``, ``value``; one line per method."""
     _require(df, ["method", "terms_per_doc", "value"], "sparsity_curve")
-    plt, fig, ax = _figure()
+    fig, ax = _figure()
     for method, g in df.groupby("method", sort=True):
         g = g.sort_values("terms_per_doc")
         ax.plot(g["terms_per_doc"], g["value"], marker="o", label=f"{method} pruning")
@@ -55,27 +58,27 @@ def sparsity_curve(df: pd.DataFrame, out, dense: Optional[float] = None, dense_l
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(plt, fig, out)
+    return _save(fig, out)
 
 
 def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10",
                 title: str = "Dual-view fusion weight") -> list[Path]:
     """``df``: ``alpha``, ``value`` (pivot weight alpha, source weight 1 - alpha)."""
     _require(df, ["alpha", "value"], "alpha_curve")
-    plt, fig, ax = _figure()
+    fig, ax = _figure()
     g = df.sort_values("alpha")
     ax.plot(g["alpha"], g["value"], marker="o")
     ax.set_xlabel("alpha (weight of the pivot view; source view 1 - alpha)")
     ax.set_ylabel(measure)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    return _save(plt, fig, out)
+    return _save(fig, out)
 
 
 def latency_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
     """``df``: ``label``, ``latency_ms``, ``value`` (one point per pruning level / backend)."""
     _require(df, ["label", "latency_ms", "value"], "latency_curve")
-    plt, fig, ax = _figure()
+    fig, ax = _figure()
     ax.plot(df["latency_ms"], df["value"], marker="o", linestyle="")
     for _, r in df.iterrows():
         ax.annotate(str(r["label"]), (r["latency_ms"], r["value"]), textcoords="offset points", xytext=(4, 4),
@@ -84,31 +87,28 @@ def latency_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]
     ax.set_ylabel(measure)
     ax.set_title("Latency vs effectiveness")
     ax.grid(alpha=0.3)
-    return _save(plt, fig, out)
+    return _save(fig, out)
 
 
 def language_bars(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
     """``df``: ``language``, ``system``, ``value``: grouped bars per language."""
     _require(df, ["language", "system", "value"], "language_bars")
     wide = df.pivot_table(index="language", columns="system", values="value")
-    plt, fig, ax = _figure(width=max(6.4, 0.5 * len(wide) + 2))
+    fig, ax = _figure(width=max(6.4, 0.5 * len(wide) + 2))
     wide.plot.bar(ax=ax, width=0.8)
     ax.set_xlabel("query language")
     ax.set_ylabel(measure)
     ax.set_title(f"{measure} per language")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(plt, fig, out)
+    return _save(fig, out)
 
 
 def term_contributions(explanations: dict[str, pd.DataFrame], out, query: str = "", top: int = 12) -> list[Path]:
     """``explanations``: ``{document label: Milco.explain(query, text)}``; horizontal bars of the
     largest shared-term contributions per document, coloured by view."""
-    plt, fig, axes = _figure(width=4.2 * max(1, len(explanations)), height=4.2)
+    fig, axes = _figure(width=4.2 * max(1, len(explanations)), height=4.2, ncols=len(explanations))
     axes = axes if hasattr(axes, "__len__") else [axes]
-    if len(explanations) > 1:
-        fig.clear()
-        axes = fig.subplots(1, len(explanations))
     for ax, (label, ex) in zip(axes, explanations.items()):
         _require(ex, ["view", "term", "contribution"], "term_contributions")
         total = float(ex["contribution"].sum())
@@ -118,4 +118,4 @@ def term_contributions(explanations: dict[str, pd.DataFrame], out, query: str = 
         ax.set_title(f"{label}: score {total:.2f}", fontsize=9)
         ax.set_xlabel("contribution to the score")
     fig.suptitle(f"query: {query}  (blue: pivot view, orange: source view)", fontsize=9)
-    return _save(plt, fig, out)
+    return _save(fig, out)

@@ -20,12 +20,12 @@ def kl_distillation(student_scores: torch.Tensor, teacher_scores: torch.Tensor) 
     return F.kl_div(F.log_softmax(student_scores, dim=-1), F.softmax(teacher_scores, dim=-1), reduction="batchmean")
 
 
-def info_nce(query: torch.Tensor, docs: torch.Tensor, positives: torch.Tensor | None = None) -> torch.Tensor:
-    """InfoNCE with in-batch negatives: query i's positive is document ``positives[i]`` (default i),
-    every other document in the batch is a negative (paper configuration ③)."""
-    scores = query @ docs.T
-    target = positives if positives is not None else torch.arange(len(query), device=query.device)
-    return F.cross_entropy(scores, target)
+def info_nce(scores: torch.Tensor) -> torch.Tensor:
+    """InfoNCE with in-batch negatives (paper configuration ③) from a ``[queries, queries * group]``
+    score matrix: query i's positive is the first document of its group, every other document in
+    the batch is a negative."""
+    group = scores.shape[1] // scores.shape[0]
+    return F.cross_entropy(scores, torch.arange(len(scores), device=scores.device) * group)
 
 
 def l1(rep: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from .losses import flops, kl_distillation, l1, smse
+from .losses import flops, info_nce, kl_distillation, l1, smse
 
 
 def _tokenize(tokenizer, texts, max_length):
@@ -80,7 +80,7 @@ class SCTObjective(nn.Module):
         if q_src is not None:
             scores = scores + q_src @ d_src.T
         if teacher_scores is None:
-            rank_loss = info_nce_scores(scores)
+            rank_loss = info_nce(scores)
         else:
             group = teacher_scores.shape[1]
             idx = torch.arange(len(q_ids), device=scores.device)[:, None] * group + torch.arange(group, device=scores.device)
@@ -88,14 +88,6 @@ class SCTObjective(nn.Module):
         reg = l1 if self.reg == "l1" else flops
         reg_loss = self.lambda_q * reg(q_piv) + self.lambda_d * reg(d_piv)
         return {"loss": rank_loss + reg_loss, "rank_loss": rank_loss.detach(), "reg_loss": reg_loss.detach()}
-
-
-def info_nce_scores(scores: torch.Tensor) -> torch.Tensor:
-    """InfoNCE from a ``[queries, queries * group]`` score matrix: query i's positive is the first
-    document of its group, every other document in the batch is a negative."""
-    group = scores.shape[1] // scores.shape[0]
-    target = torch.arange(len(scores), device=scores.device) * group
-    return torch.nn.functional.cross_entropy(scores, target)
 
 
 class SCTCollator:
@@ -129,4 +121,4 @@ class SCTCollator:
         return batch
 
 
-__all__ = ["SAPObjective", "SAPCollator", "SCTObjective", "SCTCollator", "info_nce_scores"]
+__all__ = ["SAPObjective", "SAPCollator", "SCTObjective", "SCTCollator"]
