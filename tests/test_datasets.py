@@ -125,3 +125,16 @@ def test_cli_build_and_info(lists, tmp_path, capsys):
     assert "ja" in out and (tmp_path / "c" / "manifest.json").exists()
     main(["datasets", "info", "ddtp/ko-en/test"])
     assert "queries" in capsys.readouterr().out
+
+
+def test_malformed_qrels_name_the_file_and_line(tmp_path):
+    from milco_pt.datasets.formats import read_qrels
+    path = tmp_path / "qrels.txt"
+    path.write_text("q1 0 d1 1\nq1 0 d2 0.5\n")
+    with pytest.raises(ValueError, match=r"qrels.txt:2: the relevance label '0.5' is not an integer"):
+        read_qrels(path)
+    path.write_text("q1 0 d1 1\nq2 d2 1\n")
+    with pytest.raises(ValueError, match=r"qrels.txt:2: a TREC qrels line"):
+        read_qrels(path)
+    path.write_text("q1 0 d1 2\n\nq2 Q0 d7 0\n")
+    assert read_qrels(path).values.tolist() == [["q1", "d1", 2], ["q2", "d7", 0]]

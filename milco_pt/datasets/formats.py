@@ -67,7 +67,9 @@ def read_topics(path) -> pd.DataFrame:
 
 
 def read_qrels(path) -> pd.DataFrame:
-    """TREC qrels (``qid iter docno label``) as a ``qid, docno, label`` frame."""
+    """TREC qrels (``qid iter docno label``) as a ``qid, docno, label`` frame. Our reader rather than
+    ``pt.io.read_qrels`` / ``ir_measures.read_trec_qrels`` so that a malformed line is an error
+    naming the file and line."""
     rows = []
     with open_text(path) as f:
         for n, line in enumerate(f, 1):
@@ -76,6 +78,11 @@ def read_qrels(path) -> pd.DataFrame:
                 continue
             if len(parts) != 4:
                 raise ValueError(f"{path}:{n}: a TREC qrels line is 'qid iter docno label'")
-            rows.append((parts[0], parts[2], int(parts[3])))
+            try:
+                label = int(parts[3])
+            except ValueError:
+                raise ValueError(f"{path}:{n}: the relevance label {parts[3]!r} is not an integer; "
+                                 "TREC qrels grade relevance with integers (0, 1, 2, ...)") from None
+            rows.append((parts[0], parts[2], label))
     return pd.DataFrame(rows, columns=["qid", "docno", "label"])
 
