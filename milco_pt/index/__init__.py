@@ -1,4 +1,7 @@
-"""Indexes and their retrievers, one module per engine, all on the shared bases of :mod:`.base`.
+"""Indexes and their retrievers, one module per engine, all on the shared bases of :mod:`.base`
+(settings in ``pt_meta.json``, staged builds, the ``query_column=`` of every retriever, result
+frames) and, for the sparse engines, the forward store of :mod:`.forward` (each document's vector
+as indexed, for :class:`milco_pt.fusion.DualViewFusion`).
 
 Sparse (toks columns): :class:`ImpactIndex` (Anserini/Lucene), :class:`PisaImpactIndex`,
 :class:`SeismicIndex`, :class:`ExactIndex` (in memory, float64: the reference). Text:
@@ -14,19 +17,21 @@ backends, so a pipeline switches engine with one argument:
 """
 from __future__ import annotations
 
-from .anserini import ImpactIndex, ImpactRetriever, quantize
-from .base import IndexingMode
+from .anserini import ImpactIndex, ImpactRetriever
+from .base import IndexingMode, Retriever, StagedIndex
 from .bm25 import BM25Index, BM25Retriever
 from .dense import FlatIndex, FlatRetriever
 from .exact import ExactIndex, ExactRetriever
+from .forward import ForwardIndex, quantize
 from .pisa import PisaImpactIndex, PisaImpactRetriever
 from .seismic import SeismicIndex, SeismicRetriever
 
 BACKENDS = {"anserini": ImpactIndex, "pisa": PisaImpactIndex, "seismic": SeismicIndex}
 
-__all__ = ["sparse_index", "BACKENDS", "IndexingMode", "quantize", "ImpactIndex", "ImpactRetriever",
-           "PisaImpactIndex", "PisaImpactRetriever", "SeismicIndex", "SeismicRetriever", "ExactIndex",
-           "ExactRetriever", "BM25Index", "BM25Retriever", "FlatIndex", "FlatRetriever"]
+__all__ = ["sparse_index", "BACKENDS", "IndexingMode", "StagedIndex", "ForwardIndex", "Retriever", "quantize",
+           "ImpactIndex", "ImpactRetriever", "PisaImpactIndex", "PisaImpactRetriever", "SeismicIndex",
+           "SeismicRetriever", "ExactIndex", "ExactRetriever", "BM25Index", "BM25Retriever", "FlatIndex",
+           "FlatRetriever"]
 
 
 def sparse_index(path, backend: str = "anserini", **kwargs):

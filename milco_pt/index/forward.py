@@ -1,0 +1,136 @@
+"""The forward store of a sparse index: each document's vector as indexed, for exact re-scoring
+(:class:`milco_pt.fusion.DualViewFusion` scores a candidate one view missed from it).
+
+Three files beside the engine's own: ``forward.jsonl`` (one JSON vector a line, in indexing order),
+``forward.offsets.npy`` (each line's byte offset) and ``docnos.json``. Vectors are stored in the
+index's weight space: integers ``round(weight * scale)`` for the quantized engines (Anserini, PISA),
+floats for Seismic; :meth:`ForwardIndex.query_vector` maps a query into the same space.
+"""
+from __future__ import annotations
+
+import json
+from itertools import compress
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import numpy as np
+
+from .base import StagedIndex, StagedIndexer, folder_bytes, read_records
+
+FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
+DEFAULT_SCALE = 100
+
+
+def quantize(vec: dict, scale: float) -> dict:
+    """``{term: round(weight * scale)}`` without the terms that round to 0 (Python's rounding, half
+    to even, in float64; vectorised)."""
+    if not vec:
+        return {}
+    q = np.rint(np.fromiter(vec.values(), dtype=np.float64, count=len(vec)) * float(scale))
+    keep = q > 0
+    return dict(zip(compress(vec, keep.tolist()), q[keep].astype(np.int64).tolist()))
+
+
+def positive(vec: dict) -> dict:
+    """``vec`` without its terms of weight 0 or less (what a float index stores and searches)."""
+    return {t: float(w) for t, w in vec.items() if w > 0}
+
+
+class ForwardWriter:
+    """``add(docno, vec)`` per document in indexing order, inside ``with ForwardWriter(folder):``."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.offsets: list[int] = []
+        self.docnos: list[str] = []
+
+    def __enter__(self) -> "ForwardWriter":
+        self.file = open(self.folder / FORWARD, "wb")
+        return self
+
+    def add(self, docno: str, vec: dict):
+        self.offsets.append(self.file.tell())
+        self.docnos.append(docno)
+        self.file.write(json.dumps(vec, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def __exit__(self, *exc):
+        self.file.close()
+        if exc[0] is None:
+            np.save(self.folder / OFFSETS, np.array(self.offsets, dtype=np.int64))
+            with open(self.folder / DOCNOS, "w", encoding="utf-8") as f:
+                json.dump(self.docnos, f, ensure_ascii=False)
+
+
+class ForwardIndex(StagedIndex):
+    """A staged index of one toks column that keeps a forward store; ``scale`` is ``None`` for
+    float weights, else the quantization factor of both documents and queries."""
+
+    scale: Optional[float] = None
+    CACHES = ("_lookup", "_offsets")
+
+    def query_vector(self, vec: dict) -> dict:
+        """A query vector in the weight space of the stored vectors."""
+        return positive(vec) if self.scale is None else quantize(vec, self.scale)
+
+    def doc_vector(self, vec: dict) -> dict:
+        """A document vector as indexed and stored."""
+        return self.query_vector(vec)
+
+    @property
+    def score_unit(self) -> float:
+        """What a stored-space dot product is divided by to be a float dot product (``scale ** 2``)."""
+        return 1.0 if self.scale is None else float(self.scale) ** 2
+
+    def vectors(self, docnos: Iterable[str]) -> list[dict]:
+        """The stored vectors of the given documents (for exact re-scoring)."""
+        docnos = list(docnos)
+        found = dict(self.iter_vectors(docnos))
+        return [found[d] for d in docnos]
+
+    def iter_vectors(self, docnos: Iterable[str]) -> Iterator[tuple[str, dict]]:
+        """``(docno, vector)`` of each distinct given document, read once each in file order, so
+        that scoring many queries' missing candidates holds one vector at a time."""
+        if not hasattr(self, "_lookup"):
+            self.meta()
+            if not (self.path / FORWARD).exists():
+                raise FileNotFoundError(f"{self.path} has no forward store ({FORWARD}); it was built by an older "
+                                        "milco-pt: rebuild it with .indexer(mode='overwrite')")
+            with open(self.path / DOCNOS, encoding="utf-8") as f:
+                self._lookup = {d: i for i, d in enumerate(json.load(f))}
+            self._offsets = np.load(self.path / OFFSETS)
+        wanted = {}
+        for d in docnos:
+            i = self._lookup.get(d)
+            if i is None:
+                raise KeyError(f"document {d!r} is not in {self.path}")
+            wanted[d] = int(self._offsets[i])
+        with open(self.path / FORWARD, "rb") as f:
+            for d, offset in sorted(wanted.items(), key=lambda x: x[1]):
+                f.seek(offset)
+                yield d, json.loads(f.readline())
+
+
+class ForwardIndexer(StagedIndexer):
+    """Builds a :class:`ForwardIndex`: :meth:`documents` feeds the engine and the forward store."""
+
+    DESC = "Indexing vectors"
+
+    def documents(self, it, work: Path, stats: dict) -> Iterator[tuple[str, dict]]:
+        """``(docno, vector as indexed)`` of each record, each also written to the forward store;
+        ``stats`` gets ``doc_count`` and, for integer weights, ``sum_of_weights``."""
+        idx = self.index_ref
+        stats["doc_count"] = 0
+        if idx.scale is not None:
+            stats.update(quantization="round(weight * scale), zeros dropped", sum_of_weights=0)
+        with ForwardWriter(work) as store:
+            for rec in read_records(it, idx.column, idx.verbose, self.DESC):
+                docno, vec = str(rec["docno"]), idx.doc_vector(rec[idx.column])
+                store.add(docno, vec)
+                stats["doc_count"] += 1
+                if idx.scale is not None:
+                    stats["sum_of_weights"] += sum(vec.values())
+                yield docno, vec
+
+    def index_bytes(self, work: Path) -> int:
+        """The engine's files: the forward store is not counted."""
+        return folder_bytes(work, exclude=(FORWARD, OFFSETS, DOCNOS))
