@@ -14,11 +14,10 @@ import resource
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from milco_pt.views import autocast
+from milco_pt.encoding import autocast
 
 
 def bare(milco, texts, batch_size, max_length, sort=True) -> int:

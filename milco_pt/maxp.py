@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
-from .views import check_texts
+from .encoding import check_texts
 
 SEP = "%p"
 

@@ -6,16 +6,16 @@ both into one dict with the prefixes, which scores by a plain dot product as the
 """
 from __future__ import annotations
 
-import math
-from contextlib import nullcontext
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
-import pyterrier as pt
 import torch
+
+from .encoding import BatchEncoder
 
 PIVOT, SOURCE = "pivot", "source"
 VIEWS = (PIVOT, SOURCE)
+COMBINED = "combined"  # both views in one vector, under the prefixes below
 PIVOT_PREFIX, SOURCE_PREFIX = "e_", "m_"
 
 
@@ -60,82 +60,57 @@ def check_views(views) -> tuple[str, ...]:
     return tuple(v for v in VIEWS if v in views)
 
 
-def check_texts(texts: Sequence, column: str, ids: Optional[Sequence] = None) -> list[str]:
-    """Validate input texts: a None/NaN or non-string value is an error naming its row."""
-    out = []
-    for i, t in enumerate(texts):
-        where = f"row {i}" + (f" ({ids[i]!r})" if ids is not None else "")
-        if t is None or (isinstance(t, float) and math.isnan(t)):
-            raise ValueError(f"{where} has no {column!r} (None/NaN); drop or fill such rows first, "
-                             f"e.g. df.dropna(subset=[{column!r}]) or df.fillna({{{column!r}: ''}})")
-        if not isinstance(t, str):
-            raise TypeError(f"{where}: {column!r} must be a string, got {type(t).__name__} {t!r}")
-        out.append(t)
-    return out
-
-
-def autocast(device: torch.device, precision: str = "auto"):
-    """Mixed precision context: ``auto`` is bf16 autocast on GPU and plain fp32 on CPU."""
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
-    if precision == "fp32":
-        return nullcontext()
-    if precision not in ("bf16", "fp16"):
-        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {precision!r}")
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-class ViewEncoder:
-    """Runs a :class:`~milco_pt.model.MilcoModel` over texts and returns per-view dicts.
-
-    Texts are encoded longest first so that batches carry little padding (the vectors do not
-    depend on batching). Empty or whitespace-only texts give empty vectors without a forward pass.
-    """
+class ViewEncoder(BatchEncoder):
+    """Runs a :class:`~milco_pt.model.MilcoModel` over texts and returns per-view dicts, batched
+    as every encoder is (:class:`~milco_pt.encoding.BatchEncoder`)."""
 
     def __init__(self, model, m_tokenizer, en_vocab: Sequence[str], *, device=None,
                  lowercase: bool = True, drop_special: bool = False, precision: str = "auto"):
-        self.model = model
-        self.m_tokenizer = m_tokenizer
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device).eval()
+        super().__init__(model, m_tokenizer, device=device, precision=precision)
         self.lowercase = lowercase
         self.drop_special = drop_special
-        self.precision = precision
         self.pivot_names = np.array(en_vocab, dtype=object)
         pieces = m_tokenizer.convert_ids_to_tokens(list(range(len(m_tokenizer))))
         self.source_names = np.array(pieces, dtype=object)
         self.special_ids = np.array(sorted(m_tokenizer.all_special_ids), dtype=np.int64)
 
+    @property
+    def m_tokenizer(self):
+        """The multilingual (XLM-R) tokenizer."""
+        return self.tokenizer
 
     def encode(self, texts: Iterable[str], max_length: int, views=VIEWS, batch_size: int = 32,
                verbose: bool = False, desc: str = "Encoding") -> dict[str, list[dict]]:
         """``{view: [vector per text]}`` for the requested views."""
         views = check_views(views)
+        rows = self.encode_rows(texts, max_length, views, batch_size, verbose, desc)
+        return {v: [r[v] for r in rows] for v in views}
+
+    def encode_rows(self, texts: Iterable[str], max_length: int, views=VIEWS, batch_size: int = 32,
+                    verbose: bool = False, desc: str = "Encoding") -> list[dict[str, dict]]:
+        """``[{view: vector} per text]`` for the requested views."""
+        views = check_views(views)
         if SOURCE in views and not self.model.config.echo:
             raise ValueError("the source view needs a LexEcho head, and this checkpoint has none "
                              "(config.echo is false): use views=('pivot',)")
-        texts = [t.lower() if self.lowercase else t for t in texts]
-        out = {v: [{} for _ in texts] for v in views}
-        todo = [i for i, t in enumerate(texts) if t.strip()]
-        todo.sort(key=lambda i: -len(texts[i]))
-        batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
-        if verbose:
-            batches = pt.tqdm(batches, desc=desc, unit="batch")
-        for batch in batches:
-            enc = self.m_tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                                   max_length=max_length, return_tensors="pt")
-            ids = enc["input_ids"].to(self.device)
-            mask = enc["attention_mask"].to(self.device)
-            with torch.inference_mode(), autocast(self.device, self.precision):
-                pivot, source = self.model.encode(ids, mask, pivot=PIVOT in views, source=SOURCE in views)
-            if pivot is not None:
-                for i, vec in zip(batch, self._pivot_dicts(pivot)):
-                    out[PIVOT][i] = vec
-            if source is not None:
-                for i, vec in zip(batch, self._source_dicts(ids, source)):
-                    out[SOURCE][i] = vec
-        return out
+        return self.encode_batches(list(texts), max_length, batch_size, verbose, desc, views=views)
+
+    def prepare(self, text: str, views) -> str:
+        return text.lower() if self.lowercase else text
+
+    def empty(self, views) -> dict:
+        return {v: {} for v in views}
+
+    def encode_batch(self, enc: dict, views) -> list[dict]:
+        ids = enc["input_ids"]
+        pivot, source = self.model.encode(ids, enc["attention_mask"], pivot=PIVOT in views,
+                                          source=SOURCE in views)
+        out = {}
+        if pivot is not None:
+            out[PIVOT] = self._pivot_dicts(pivot)
+        if source is not None:
+            out[SOURCE] = self._source_dicts(ids, source)
+        return [dict(zip(out, vecs)) for vecs in zip(*out.values())]
 
     def _pivot_dicts(self, pivot: torch.Tensor) -> list[dict]:
         pivot = pivot.float().cpu().numpy()

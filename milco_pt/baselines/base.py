@@ -1,20 +1,19 @@
-"""What the baseline encoders (SPLADE, BGE-M3, e5) share: like :class:`~milco_pt.Milco`, each is a
-factory (``query_encoder()``, ``doc_encoder()``, ``scorer()``) and a transformer that dispatches on
-its input columns. A subclass only says how a batch of texts becomes vectors."""
+"""What the baseline encoders (SPLADE, BGE-M3, e5) add to the shared base of
+:mod:`milco_pt.encoding`: a Hugging Face model and tokenizer, ``from_pretrained``, inputs cut to
+the model's position table, and one vector per text. A subclass says how a batch becomes vectors
+(:meth:`~milco_pt.encoding.BatchEncoder.encode_batch`), how to load its checkpoint and which
+columns it writes."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import pandas as pd
-import pyterrier as pt
-import torch
-
-from ..views import autocast, check_texts
+from ..encoding import BatchEncoder, Encoder, check_texts, describe
 
 
-class TextEncoder(pt.Transformer):
-    """Base of the baseline encoders; subclasses set the columns and implement :meth:`encode_batch`."""
+class TextEncoder(BatchEncoder, Encoder):
+    """Base of the baseline encoders; subclasses set the columns, :meth:`load` and :meth:`encode_batch`."""
 
+    positional = ("model", "tokenizer")
     query_column = "query_toks"
     doc_column = "toks"
     default_name = ""
@@ -22,28 +21,25 @@ class TextEncoder(pt.Transformer):
     def __init__(self, model, tokenizer, *, batch_size: int = 32, query_max_length: int = 64,
                  doc_max_length: int = 512, text_field: str = "text", device: Optional[str] = None,
                  precision: str = "auto", verbose: bool = False):
-        self.model = model
-        self.tokenizer = tokenizer
-        self.batch_size = batch_size
-        self.query_max_length = query_max_length
-        self.doc_max_length = doc_max_length
-        self.text_field = text_field
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device).eval()
-        self.precision = precision
-        self.verbose = verbose
+        BatchEncoder.__init__(self, model, tokenizer, device=device, precision=precision)
+        Encoder.__init__(self, dict(batch_size=batch_size, query_max_length=query_max_length,
+                                    doc_max_length=doc_max_length, text_field=text_field, device=device,
+                                    precision=precision, verbose=verbose))
         self.max_positions = self._max_positions(model)
-        self.name: Optional[str] = None
-        self._kwargs = dict(batch_size=batch_size, query_max_length=query_max_length,
-                            doc_max_length=doc_max_length, text_field=text_field, device=device,
-                            precision=precision, verbose=verbose)
 
-    def __repr__(self):
-        defaults = {**TextEncoder.__init__.__kwdefaults__, **(type(self).__init__.__kwdefaults__ or {})}
-        cls = type(self).__name__
-        args = [f"{k}={v!r}" for k, v in self._kwargs.items() if v != defaults.get(k)]
-        head = f"{cls}.from_pretrained({self.name!r}" if self.name else f"{cls}(model, tokenizer"
-        return head + "".join(", " + a for a in args) + ")"
+    @classmethod
+    def from_pretrained(cls, name_or_path: Optional[str] = None, *, revision: Optional[str] = None,
+                        local_files_only: bool = False, **kwargs):
+        """Load a hub id (default: the class's ``default_name``) or a folder; ``kwargs`` go to the constructor."""
+        name_or_path = name_or_path or cls.default_name
+        model, tokenizer = cls.load(name_or_path, revision=revision, local_files_only=local_files_only)
+        return cls(model, tokenizer, **kwargs)._loaded(name_or_path, revision=revision,
+                                                       local_files_only=local_files_only)
+
+    @classmethod
+    def load(cls, name_or_path: str, *, revision: Optional[str] = None, local_files_only: bool = False):
+        """``(model, tokenizer)`` of a checkpoint."""
+        raise NotImplementedError
 
     @staticmethod
     def _max_positions(model) -> int:
@@ -52,17 +48,11 @@ class TextEncoder(pt.Transformer):
         n = getattr(config, "max_position_embeddings", None) or 10 ** 9
         return n - 2 if config.model_type in ("xlm-roberta", "roberta", "camembert") else n
 
-    # -- what a subclass provides -------------------------------------------------------------
-
-    def encode_batch(self, enc: dict, is_query: bool) -> list:
-        """Vectors of one tokenized batch (``input_ids``, ``attention_mask`` on the device)."""
-        raise NotImplementedError
-
     def prepare(self, text: str, is_query: bool) -> str:
         """The text as the model expects it (e.g. e5's ``query: `` prefix)."""
         return text
 
-    def empty(self):
+    def empty(self, is_query: bool):
         """The vector of an empty text."""
         return {}
 
@@ -72,86 +62,29 @@ class TextEncoder(pt.Transformer):
 
     # -- plain Python API ---------------------------------------------------------------------
 
-    def encode(self, texts: Sequence[str], is_query: bool, desc: str = "Encoding") -> list:
+    def encode(self, texts: Sequence[str], is_query: bool, desc: str = "Encoding",
+               batch_size: Optional[int] = None, verbose: Optional[bool] = None) -> list:
         """Vectors of ``texts``, encoded longest first in batches (results in input order)."""
-        texts = [self.prepare(t, is_query) for t in texts]
         max_length = min(self.query_max_length if is_query else self.doc_max_length, self.max_positions)
-        out = [self.empty() for _ in texts]
-        todo = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: -len(texts[i]))
-        batches = [todo[s:s + self.batch_size] for s in range(0, len(todo), self.batch_size)]
-        if self.verbose:
-            batches = pt.tqdm(batches, desc=desc, unit="batch")
-        for batch in batches:
-            enc = self.tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                                 max_length=max_length, return_tensors="pt")
-            enc = {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
-            with torch.inference_mode(), autocast(self.device, self.precision):
-                for i, vec in zip(batch, self.encode_batch(enc, is_query)):
-                    out[i] = vec
-        return out
+        return self.encode_batches(texts, max_length, batch_size or self.batch_size,
+                                   self.verbose if verbose is None else verbose, desc, is_query=is_query)
 
     def encode_queries(self, texts: Sequence[str]) -> list:
-        return self.encode(check_texts(list(texts), "query"), True, "Encoding queries")
+        return self.encode(check_texts(list(texts), "query"), True, describe(True))
 
     def encode_docs(self, texts: Sequence[str]) -> list:
-        return self.encode(check_texts(list(texts), "text"), False, "Encoding documents")
+        return self.encode(check_texts(list(texts), "text"), False, describe(False))
 
     def score(self, query: str, text: str) -> float:
         return float(self.similarity(self.encode_queries([query])[0], self.encode_docs([text])[0]))
 
-    # -- transformers ---------------------------------------------------------------------------
+    # -- the shared transformers' hooks ---------------------------------------------------------
 
-    def query_encoder(self) -> "EncoderPart":
-        return EncoderPart(self, "query_encoder")
+    def _encode(self, texts, is_query, part) -> list:
+        return self.encode(texts, is_query, describe(is_query), part.batch_size, part.verbose)
 
-    def doc_encoder(self) -> "EncoderPart":
-        return EncoderPart(self, "doc_encoder")
+    def _columns(self, items, is_query, part) -> dict:
+        return {self.query_column if is_query else self.doc_column: items}
 
-    def scorer(self) -> "EncoderPart":
-        return EncoderPart(self, "scorer")
-
-    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
-        with pt.validate.any(inp) as v:
-            v.result_frame(extra_columns=["query", self.text_field], mode="scorer")
-            v.query_frame(extra_columns=["query"], mode="query_encoder")
-            v.document_frame(extra_columns=[self.text_field], mode="doc_encoder")
-        return EncoderPart(self, v.mode)(inp)
-
-
-class EncoderPart(pt.Transformer):
-    """A query encoder, document encoder or exact scorer made by a :class:`TextEncoder`."""
-
-    def __init__(self, encoder: TextEncoder, kind: str):
-        self.encoder = encoder
-        self.kind = kind
-
-    def __repr__(self):
-        return f"{self.encoder!r}.{self.kind}()"
-
-    def subtransformers(self):
-        return {}
-
-    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
-        enc, field = self.encoder, self.encoder.text_field
-        if self.kind == "query_encoder":
-            pt.validate.query_frame(inp, extra_columns=["query"])
-            queries = check_texts(inp["query"].tolist(), "query", inp["qid"].tolist())
-            uniq = list(dict.fromkeys(queries))
-            vecs = enc.encode(uniq, True, "Encoding queries")
-            pos = {q: i for i, q in enumerate(uniq)}
-            return inp.assign(**{enc.query_column: [vecs[pos[q]] for q in queries]})
-        if self.kind == "doc_encoder":
-            pt.validate.columns(inp, includes=[field])
-            ids = inp["docno"].tolist() if "docno" in inp else None
-            texts = check_texts(inp[field].tolist(), field, ids)
-            return inp.assign(**{enc.doc_column: enc.encode(texts, False, "Encoding documents")})
-        pt.validate.result_frame(inp, extra_columns=["query", field])
-        if len(inp) == 0:
-            return inp.assign(score=pd.Series(dtype=float), rank=pd.Series(dtype=int))
-        queries = check_texts(inp["query"].tolist(), "query", inp["qid"].tolist())
-        uniq = list(dict.fromkeys(queries))
-        q_vecs = dict(zip(uniq, enc.encode(uniq, True, "Encoding queries")))
-        d_vecs = enc.encode(check_texts(inp[field].tolist(), field, inp["docno"].tolist()), False,
-                            "Encoding documents")
-        scores = [float(enc.similarity(q_vecs[q], d)) for q, d in zip(queries, d_vecs)]
-        return pt.model.add_ranks(inp.assign(score=scores))
+    def _score(self, query, doc, part) -> float:
+        return float(self.similarity(query, doc))

@@ -20,7 +20,7 @@ class _Dense(TextEncoder):
     query_column = "query_vec"
     doc_column = "doc_vec"
 
-    def empty(self):
+    def empty(self, is_query: bool):
         return np.zeros(self.dim, dtype=np.float32)
 
     @staticmethod
@@ -35,19 +35,14 @@ class _Dense(TextEncoder):
 class M3Dense(_Dense):
     """BGE-M3 dense retrieval: the normalised final state of ``<s>``."""
 
+    default_name = "BAAI/bge-m3"
+    load = M3Model.from_pretrained
+
     def __init__(self, model: M3Model, tokenizer, *, query_max_length: int = 512,
                  doc_max_length: int = 8192, **kwargs):
         super().__init__(model, tokenizer, query_max_length=query_max_length,
                          doc_max_length=doc_max_length, **kwargs)
         self.dim = model.encoder.config.hidden_size
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str = "BAAI/bge-m3", *, revision: Optional[str] = None,
-                        local_files_only: bool = False, **kwargs) -> "M3Dense":
-        out = cls(*M3Model.from_pretrained(name_or_path, revision=revision,
-                                           local_files_only=local_files_only), **kwargs)
-        out.name = name_or_path
-        return out
 
     def encode_batch(self, enc: dict, is_query: bool) -> list:
         return self._rows(self.model(enc["input_ids"], enc["attention_mask"])[:, 0])
@@ -56,19 +51,17 @@ class M3Dense(_Dense):
 class E5(_Dense):
     """Multilingual e5 (e.g. ``intfloat/multilingual-e5-small``): normalised mean pooling."""
 
+    default_name = "intfloat/multilingual-e5-small"
+
     def __init__(self, model, tokenizer, *, doc_max_length: int = 512, **kwargs):
         super().__init__(model, tokenizer, doc_max_length=doc_max_length, **kwargs)
         self.dim = model.config.hidden_size
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = "intfloat/multilingual-e5-small", *,
-                        revision: Optional[str] = None, local_files_only: bool = False, **kwargs) -> "E5":
+    def load(cls, name_or_path: str, *, revision: Optional[str] = None, local_files_only: bool = False):
         from transformers import AutoModel, AutoTokenizer
         folder = resolve_checkpoint(name_or_path, revision, local_files_only, kind="e5 checkpoint")
-        out = cls(AutoModel.from_pretrained(folder, add_pooling_layer=False),
-                  AutoTokenizer.from_pretrained(folder), **kwargs)
-        out.name = name_or_path
-        return out
+        return AutoModel.from_pretrained(folder, add_pooling_layer=False), AutoTokenizer.from_pretrained(folder)
 
     def prepare(self, text: str, is_query: bool) -> str:
         return ("query: " if is_query else "passage: ") + text

@@ -21,19 +21,18 @@ M3_SPARSE_FILE = "sparse_linear.pt"
 class Splade(TextEncoder):
     """SPLADE (e.g. ``naver/splade-v3``): ``max_t log(1 + relu(MLM logits))`` over real tokens."""
 
+    default_name = "naver/splade-v3"
+
     def __init__(self, model, tokenizer, **kwargs):
         super().__init__(model, tokenizer, **kwargs)
         vocab = tokenizer.convert_ids_to_tokens(list(range(model.config.vocab_size)))
         self.names = np.array(vocab, dtype=object)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = "naver/splade-v3", *, revision: Optional[str] = None,
-                        local_files_only: bool = False, **kwargs) -> "Splade":
+    def load(cls, name_or_path: str, *, revision: Optional[str] = None, local_files_only: bool = False):
         from transformers import AutoModelForMaskedLM, AutoTokenizer
         folder = resolve_checkpoint(name_or_path, revision, local_files_only, ("vocab.txt",), "SPLADE checkpoint")
-        out = cls(AutoModelForMaskedLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder), **kwargs)
-        out.name = name_or_path
-        return out
+        return AutoModelForMaskedLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
 
     def encode_batch(self, enc: dict, is_query: bool) -> list:
         ids, mask = enc["input_ids"], enc["attention_mask"]
@@ -88,6 +87,9 @@ class M3Sparse(TextEncoder):
     """BGE-M3 sparse retrieval (M3-Sparse): a weight per token, its max over repeats; ``<s>``,
     ``</s>``, ``<pad>`` and ``<unk>`` are dropped, as in FlagEmbedding."""
 
+    default_name = "BAAI/bge-m3"
+    load = M3Model.from_pretrained
+
     def __init__(self, model: M3Model, tokenizer, *, query_max_length: int = 512,
                  doc_max_length: int = 8192, **kwargs):
         if model.sparse_linear is None:
@@ -97,14 +99,6 @@ class M3Sparse(TextEncoder):
         self.names = np.array(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))), dtype=object)
         self.unused = np.array(sorted({tokenizer.cls_token_id, tokenizer.eos_token_id,
                                        tokenizer.pad_token_id, tokenizer.unk_token_id}), dtype=np.int64)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str = "BAAI/bge-m3", *, revision: Optional[str] = None,
-                        local_files_only: bool = False, **kwargs) -> "M3Sparse":
-        out = cls(*M3Model.from_pretrained(name_or_path, revision=revision,
-                                           local_files_only=local_files_only), **kwargs)
-        out.name = name_or_path
-        return out
 
     def encode_batch(self, enc: dict, is_query: bool) -> list:
         hidden = self.model(enc["input_ids"], enc["attention_mask"])

@@ -1,0 +1,235 @@
+"""The encoder base that MILCO and the baselines (SPLADE, BGE-M3, e5) share.
+
+:class:`BatchEncoder` runs a model over texts in batches; :class:`Encoder` is a factory of query
+encoders, document encoders and scorers (:class:`EncoderPart`) and a transformer that dispatches
+on its input columns, as pyterrier_dr's models are. A model says only how a batch becomes vectors
+(:meth:`BatchEncoder.encode_batch`) and which columns it writes (:meth:`Encoder._columns`).
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from contextlib import nullcontext
+from typing import Optional, Sequence
+
+import pandas as pd
+import pyterrier as pt
+import torch
+
+
+def check_texts(texts: Sequence, column: str, ids: Optional[Sequence] = None) -> list[str]:
+    """Validate input texts: a None/NaN or non-string value is an error naming its row."""
+    out = []
+    for i, t in enumerate(texts):
+        where = f"row {i}" + (f" ({ids[i]!r})" if ids is not None else "")
+        if t is None or (isinstance(t, float) and math.isnan(t)):
+            raise ValueError(f"{where} has no {column!r} (None/NaN); drop or fill such rows first, "
+                             f"e.g. df.dropna(subset=[{column!r}]) or df.fillna({{{column!r}: ''}})")
+        if not isinstance(t, str):
+            raise TypeError(f"{where}: {column!r} must be a string, got {type(t).__name__} {t!r}")
+        out.append(t)
+    return out
+
+
+def autocast(device: torch.device, precision: str = "auto"):
+    """Mixed precision context: ``auto`` is bf16 autocast on GPU and plain fp32 on CPU."""
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    if precision == "fp32":
+        return nullcontext()
+    if precision not in ("bf16", "fp16"):
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, not {precision!r}")
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def describe(is_query: bool) -> str:
+    """The progress bar's label."""
+    return "Encoding queries" if is_query else "Encoding documents"
+
+
+class BatchEncoder:
+    """Runs a model over texts in batches and returns one item (a vector) per text.
+
+    Texts are encoded longest first so that batches carry little padding (the vectors do not
+    depend on batching); empty or whitespace-only texts get :meth:`empty` without a forward pass.
+    The ``options`` of :meth:`encode_batches` reach every hook (e.g. ``is_query``, ``views``).
+    """
+
+    def __init__(self, model, tokenizer, *, device: Optional[str] = None, precision: str = "auto"):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+        self.precision = precision
+
+    def prepare(self, text: str, **options) -> str:
+        """The text as the model expects it (e.g. lowercased, or e5's ``query: `` prefix)."""
+        return text
+
+    def empty(self, **options):
+        """The item of an empty text."""
+        return {}
+
+    def encode_batch(self, enc: dict, **options) -> list:
+        """Items of one tokenized batch (``input_ids``, ``attention_mask`` on the device)."""
+        raise NotImplementedError
+
+    def encode_batches(self, texts: Sequence[str], max_length: int, batch_size: int = 32,
+                       verbose: bool = False, desc: str = "Encoding", **options) -> list:
+        """An item per text, in input order; ``verbose`` shows a progress bar of batches."""
+        texts = [self.prepare(t, **options) for t in texts]
+        out = [self.empty(**options) for _ in texts]
+        todo = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: -len(texts[i]))
+        batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
+        if verbose:
+            batches = pt.tqdm(batches, desc=desc, unit="batch")
+        for batch in batches:
+            enc = self.tokenizer([texts[i] for i in batch], padding=True, truncation=True,
+                                 max_length=max_length, return_tensors="pt")
+            enc = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask")}
+            with torch.inference_mode(), autocast(self.device, self.precision):
+                for i, item in zip(batch, self.encode_batch(enc, **options)):
+                    out[i] = item
+        return out
+
+
+class Encoder(pt.Transformer):
+    """A factory of :meth:`query_encoder`, :meth:`doc_encoder` and :meth:`scorer`, and a transformer
+    dispatching on its input: queries -> query encoder, documents -> document encoder, (query,
+    text) pairs -> scorer.
+
+    A subclass implements :meth:`_encode` (an item per text), :meth:`_columns` (the columns
+    written for items) and :meth:`_score` (of a query item and a document item).
+    """
+
+    positional: tuple = ()  # the constructor's positional arguments, as its repr names them
+    parts: dict = {}  # factory method name -> EncoderPart subclass (default EncoderPart)
+
+    def __init__(self, settings: dict):
+        """``settings``: the constructor's keyword arguments (shown by the repr where not default);
+        they include ``batch_size``, ``query_max_length``, ``doc_max_length``, ``text_field``, ``verbose``."""
+        self._kwargs = dict(settings)
+        self.batch_size = settings["batch_size"]
+        self.query_max_length = settings["query_max_length"]
+        self.doc_max_length = settings["doc_max_length"]
+        self.text_field = settings["text_field"]
+        self.verbose = settings["verbose"]
+        self.name: Optional[str] = None
+        self._load_kwargs: dict = {}
+
+    def _loaded(self, name: str, **load_kwargs):
+        """Mark as loaded by ``from_pretrained(name, **load_kwargs)`` (for the repr); returns self."""
+        self.name = name
+        self._load_kwargs = {k: v for k, v in load_kwargs.items() if v}
+        return self
+
+    def __repr__(self):
+        defaults = {}
+        for cls in reversed(type(self).__mro__):
+            defaults.update(getattr(cls.__init__, "__kwdefaults__", None) or {})
+        cls = type(self).__name__
+        args = [f"{k}={v!r}" for k, v in self._kwargs.items() if k not in defaults or v != defaults[k]]
+        if self.name is None:
+            return f"{cls}({', '.join([*self.positional, *args])})"
+        load = [f"{k}={v!r}" for k, v in self._load_kwargs.items()]
+        return f"{cls}.from_pretrained({', '.join([repr(self.name), *load, *args])})"
+
+    # -- what a subclass provides ---------------------------------------------------------
+
+    def _part_options(self, kind: str) -> dict:
+        """The model-specific options of a part (checked once, when the part is made)."""
+        return {}
+
+    def _encode(self, texts: list[str], is_query: bool, part: "EncoderPart") -> list:
+        """An item per text, encoded with the part's settings."""
+        raise NotImplementedError
+
+    def _columns(self, items: list, is_query: bool, part: "EncoderPart") -> dict[str, list]:
+        """The columns the part writes for the items of its rows."""
+        raise NotImplementedError
+
+    def _score(self, query, doc, part: "EncoderPart") -> float:
+        """Score of a query item and a document item."""
+        raise NotImplementedError
+
+    # -- transformers ---------------------------------------------------------------------
+
+    def query_encoder(self, verbose=None, batch_size=None) -> "EncoderPart":
+        """Adds the query vector column(s)."""
+        return self._part("query_encoder", verbose=verbose, batch_size=batch_size)
+
+    def doc_encoder(self, verbose=None, batch_size=None, text_field=None) -> "EncoderPart":
+        """Adds the document vector column(s)."""
+        return self._part("doc_encoder", verbose=verbose, batch_size=batch_size, text_field=text_field)
+
+    def scorer(self, verbose=None, batch_size=None, text_field=None) -> "EncoderPart":
+        """Re-ranks (query, text) pairs by the exact score."""
+        return self._part("scorer", verbose=verbose, batch_size=batch_size, text_field=text_field)
+
+    def _part(self, kind: str, **args) -> "EncoderPart":
+        """The ``kind`` transformer, given the arguments that differ from the factory method's defaults."""
+        defaults = {k: p.default for k, p in inspect.signature(getattr(self, kind)).parameters.items()}
+        given = {k: v for k, v in args.items() if k not in defaults or v != defaults[k]}
+        return self.parts.get(kind, EncoderPart)(self, kind, **given)
+
+    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
+        with pt.validate.any(inp) as v:
+            v.result_frame(extra_columns=["query", self.text_field], mode="scorer")
+            v.query_frame(extra_columns=["query"], mode="query_encoder")
+            v.document_frame(extra_columns=[self.text_field], mode="doc_encoder")
+        return getattr(self, v.mode)()(inp)
+
+
+class EncoderPart(pt.Transformer):
+    """A query encoder, document encoder or exact scorer made by an :class:`Encoder`.
+
+    The query encoder and the scorer encode each distinct query once.
+    """
+
+    def __init__(self, factory: Encoder, kind: str, *, verbose=None, batch_size=None, text_field=None,
+                 **options):
+        self.factory = factory
+        self.kind = kind
+        given = dict(verbose=verbose, batch_size=batch_size, text_field=text_field, **options)
+        self._args = {k: v for k, v in given.items() if v is not None}
+        self.verbose = factory.verbose if verbose is None else verbose
+        self.batch_size = batch_size or factory.batch_size
+        self.text_field = text_field or factory.text_field
+        self.options = factory._part_options(kind, **options)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._args.items())
+        return f"{self.factory!r}.{self.kind}({args})"
+
+    def subtransformers(self):
+        return {}
+
+    def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
+        if self.kind == "query_encoder":
+            with pt.validate.any(inp) as v:
+                v.query_frame(extra_columns=["query"])
+                v.columns(includes=["query"])
+            return inp.assign(**self.factory._columns(self._queries(inp), True, self))
+        if self.kind == "doc_encoder":
+            pt.validate.columns(inp, includes=[self.text_field])
+            docs = self.factory._encode(self._texts(inp, self.text_field, "docno"), False, self)
+            return inp.assign(**self.factory._columns(docs, False, self))
+        pt.validate.result_frame(inp, extra_columns=["query", self.text_field])
+        if len(inp) == 0:
+            return inp.assign(score=pd.Series(dtype=float), rank=pd.Series(dtype=int))
+        queries = self._queries(inp)
+        docs = self.factory._encode(self._texts(inp, self.text_field, "docno"), False, self)
+        scores = [self.factory._score(q, d, self) for q, d in zip(queries, docs)]
+        return pt.model.add_ranks(inp.assign(score=scores))
+
+    @staticmethod
+    def _texts(inp: pd.DataFrame, column: str, id_column: str) -> list[str]:
+        return check_texts(inp[column].tolist(), column, inp[id_column].tolist() if id_column in inp else None)
+
+    def _queries(self, inp: pd.DataFrame) -> list:
+        """An item per row, each distinct query encoded once."""
+        queries = self._texts(inp, "query", "qid")
+        uniq = list(dict.fromkeys(queries))
+        items = dict(zip(uniq, self.factory._encode(uniq, True, self)))
+        return [items[q] for q in queries]
