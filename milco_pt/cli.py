@@ -25,6 +25,17 @@ from .datasets.formats import read_jsonl, read_texts
 DEFAULT_MODEL = "omai-research/milco-650m"
 
 
+def _positive(value: str) -> float:
+    """argparse type: a number above 0."""
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {value}")
+    return x
+
+
 def _pruner(args):
     from . import pruning
     fns = []
@@ -100,7 +111,10 @@ def read_vectors(path: str):
         from .sharding import read_shards
         yield from read_shards(path)
         return
-    for rec in read_jsonl(path):
+    for n, rec in enumerate(read_jsonl(path), 1):
+        if not isinstance(rec, dict) or "id" not in rec or not isinstance(rec.get("vector"), dict):
+            raise ValueError(f"{path}:{n}: not an encoded vector: expected JSON lines "
+                             '{"id": ..., "vector": {term: weight}} as `milco-pt encode` writes them')
         yield {"docno": str(rec["id"]), "toks": rec["vector"]}
 
 
@@ -284,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "folder from `encode-shards`")
     sp.add_argument("--index", required=True)
     sp.add_argument("--backend", choices=["anserini", "pisa", "seismic"], default="anserini")
-    sp.add_argument("--scale", type=float, default=100, help="quantization: round(weight * scale)")
+    sp.add_argument("--scale", type=_positive, default=100, help="quantization: round(weight * scale)")
     sp.add_argument("--threads", type=int, default=1)
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(fn=cmd_index)

@@ -105,10 +105,25 @@ def load_state(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def _load_file(f: Path) -> dict[str, torch.Tensor]:
-    if f.suffix == ".safetensors":
-        from safetensors.torch import load_file
-        return load_file(str(f))
-    return torch.load(f, map_location="cpu", weights_only=True)
+    try:
+        if f.suffix == ".safetensors":
+            from safetensors.torch import load_file
+            return load_file(str(f))
+        return torch.load(f, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(f"the weights file {f} cannot be read ({str(e).splitlines()[0] if str(e) else type(e).__name__}): "
+                         "it is truncated or damaged; download or save the checkpoint again") from e
+
+
+def read_config(folder: Path) -> MilcoConfig:
+    """``config.json`` of a checkpoint folder; a malformed file is an error naming it."""
+    path = Path(folder) / "config.json"
+    try:
+        return MilcoConfig.from_json_file(path)
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not a valid JSON config ({e}); download or save the checkpoint again") from e
 
 
 def _cached_config(name: Optional[str]):
@@ -173,7 +188,7 @@ def load_model(name_or_path: str, revision: Optional[str] = None, local_files_on
                device: Optional[str] = None) -> MilcoModel:
     """Load a MILCO checkpoint (folder or hub id) into :class:`MilcoModel`, in eval mode."""
     folder = resolve_checkpoint(name_or_path, revision, local_files_only)
-    config = MilcoConfig.from_json_file(folder / "config.json")
+    config = read_config(folder)
     state = load_state(folder)
     resolve_sub_configs(config, state)
     model = MilcoModel(config)

@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -6,6 +8,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from milco_pt.testing.tiny import build_tiny  # noqa: E402
+
+def run_cli(*args, **kwargs):
+    """``milco-pt ARGS`` in a fresh process (as a user runs it), output captured."""
+    return subprocess.run([sys.executable, "-m", "milco_pt.cli", *args], capture_output=True, text=True, **kwargs)
+
 
 TEXTS = [
     "the quick brown fox jumps over the lazy dog",

@@ -1,15 +1,11 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
 from milco_pt import Milco, mass_prune
 from milco_pt.cli import main
 
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "milco_pt.cli", *args], capture_output=True, text=True)
+from conftest import run_cli
 
 
 def test_encode_jsonl_matches_python_api(tiny_path, tmp_path):

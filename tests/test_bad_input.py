@@ -1,0 +1,58 @@
+"""Bad input gets a clear error naming the input and the fix (or the right answer), never a silent
+misread. One test per failure the reliability probe found; index engines have their own files."""
+import pytest
+
+from milco_pt.datasets.formats import read_texts
+
+from conftest import run_cli
+
+
+def test_dpr_style_tsv_with_a_header_reads_text_and_title(tmp_path):
+    path = tmp_path / "psgs.tsv"
+    path.write_text("id\ttext\ttitle\n1\tAberdeen is a city.\tAberdeen\n2\tNo title here.\t\n", encoding="utf-8")
+    assert list(read_texts(path)) == [("1", "Aberdeen Aberdeen is a city."), ("2", "No title here.")]
+    assert list(read_texts(path, title=False))[0] == ("1", "Aberdeen is a city.")
+
+
+def test_tsv_without_header_must_have_two_columns(tmp_path):
+    path = tmp_path / "docs.tsv"
+    path.write_text("d1\tfirst text\nd2\tsecond text\tstray title\n", encoding="utf-8")
+    it = read_texts(path)
+    assert next(it) == ("d1", "first text")
+    with pytest.raises(ValueError, match=r"docs.tsv:2: a tsv line must be id<TAB>text, this one has 3 columns"):
+        next(it)
+
+
+def test_header_without_text_column_is_an_error(tmp_path):
+    path = tmp_path / "docs.tsv"
+    path.write_text("id\tdocno\n1\t2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="names no id or no text column"):
+        list(read_texts(path))
+
+
+@pytest.mark.parametrize("line,what", [('{"id": "d1", "text": null}', "NoneType, not a string"),
+                                       ('{"id": "d1", "text": 12}', "int, not a string"),
+                                       ('{"id": "d1", "text": "bad \\ud800 text"}', "lone surrogate")])
+def test_jsonl_texts_that_cannot_be_encoded_name_their_line(tmp_path, line, what):
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"id": "d0", "text": "fine"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"docs.jsonl:2: .*{what}"):
+        list(read_texts(path))
+
+
+def test_index_of_a_text_file_or_of_records_without_vectors_names_the_format(tmp_path):
+    texts = tmp_path / "docs.jsonl"
+    texts.write_text('{"docno": "a", "text": "not encoded"}\n', encoding="utf-8")
+    res = run_cli("index", "--vectors", str(texts), "--index", str(tmp_path / "idx"))
+    assert res.returncode == 2 and "docs.jsonl:1: not an encoded vector" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "idx").exists()
+    plain = tmp_path / "notes.txt"
+    plain.write_text("hello\n", encoding="utf-8")
+    res = run_cli("index", "--vectors", str(plain), "--index", str(tmp_path / "idx"))
+    assert res.returncode == 2 and "notes.txt:1: not valid JSON" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("scale", ["0", "-5", "nan", "inf"])
+def test_index_scale_must_be_positive(tmp_path, scale):
+    res = run_cli("index", "--vectors", str(tmp_path / "v.jsonl"), "--index", str(tmp_path / "idx"), "--scale", scale)
+    assert res.returncode == 2 and "--scale" in res.stderr and "must be a finite number above 0" in res.stderr
