@@ -6,6 +6,8 @@ source, combined; queries and documents).
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Sequence, Union
 
 import pandas as pd
@@ -13,11 +15,19 @@ import pyterrier as pt
 
 
 def _ordered(vec: dict) -> list[tuple[str, float]]:
-    return sorted(vec.items(), key=lambda tw: (-tw[1], tw[0]))
+    """Terms by decreasing weight (ties by term); a NaN, infinite or negative weight is an error,
+    since no pruning rule can rank it."""
+    items = sorted(vec.items(), key=lambda tw: (-tw[1], tw[0]))
+    for term, w in items:
+        if not 0 <= w < math.inf:
+            raise ValueError(f"term {term!r} has weight {w}: pruning needs finite weights >= 0")
+    return items
 
 
 def top_k(vec: dict, k: int) -> dict:
     """Keep the ``k`` highest-weighted terms."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"k is a number of terms, a whole number, not {k!r}")
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
     return dict(_ordered(vec)[:k])
@@ -62,8 +72,16 @@ class _Pruner(pt.Transformer):
             if bad:
                 raise TypeError(f"column {col!r} row {bad[0]} is {type(out[col].iloc[bad[0]]).__name__}, "
                                 "not a {term: weight} dict")
-            out[col] = [fn(v) for v in out[col]]
+            out[col] = [self._apply(fn, v, n, col, out) for n, v in enumerate(out[col])]
         return out
+
+    @staticmethod
+    def _apply(fn, vec: dict, n: int, col: str, frame: pd.DataFrame) -> dict:
+        try:
+            return fn(vec)
+        except ValueError as e:
+            where = f"row {n}" + (f" (docno {frame['docno'].iloc[n]!r})" if "docno" in frame else "")
+            raise ValueError(f"{where}, column {col!r}: {e}") from None
 
     def __repr__(self):
         cols = self.columns[0] if len(self.columns) == 1 else self.columns

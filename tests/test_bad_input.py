@@ -56,3 +56,18 @@ def test_index_of_a_text_file_or_of_records_without_vectors_names_the_format(tmp
 def test_index_scale_must_be_positive(tmp_path, scale):
     res = run_cli("index", "--vectors", str(tmp_path / "v.jsonl"), "--index", str(tmp_path / "idx"), "--scale", scale)
     assert res.returncode == 2 and "--scale" in res.stderr and "must be a finite number above 0" in res.stderr
+
+
+def test_pruning_rejects_fractional_k_and_unrankable_weights():
+    import numpy as np
+    import pandas as pd
+    from milco_pt.pruning import MassPrune, TopK, mass_prune, top_k
+    with pytest.raises(TypeError, match="whole number, not 2.5"):
+        TopK(2.5)
+    assert top_k({"a": 1.0, "b": 2.0}, np.int64(1)) == {"b": 2.0}
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match=r"term 'x' has weight .*finite weights >= 0"):
+            mass_prune({"x": bad, "y": 1.0}, 50)
+    frame = pd.DataFrame({"docno": ["d0", "d1"], "toks": [{"a": 1.0}, {"a": 0.5, "x": float("nan")}]})
+    with pytest.raises(ValueError, match=r"row 1 \(docno 'd1'\), column 'toks': term 'x'"):
+        MassPrune(50)(frame)
