@@ -4,8 +4,9 @@ The authors' score is the plain sum of both views (one combined index does it). 
 index per view, each retrieves its own candidates; a candidate found by one view only is
 scored in the other view **exactly from its stored vector** (not as 0), so the fused score
 of every candidate equals the exact weighted dual-view score on the indexed vectors (quantized
-for Anserini and PISA, float for Seismic). Any two indexes with a forward store
-(:class:`~milco_pt.index.forward.ForwardIndex`) whose weights are in the same space pair up.
+for Anserini and PISA; float for Seismic, whose approximate scores are all recomputed so). Any
+two indexes with a forward store (:class:`~milco_pt.index.forward.ForwardIndex`) whose weights
+are in the same space pair up.
 ``alpha=0.5`` ranks as the authors' plain sum (paper Table 19 sweeps alpha).
 
 Each missing candidate's stored vector is read once per call however many queries need it, and
@@ -99,7 +100,7 @@ class DualViewFusion(pt.Transformer):
             need: dict[str, list[int]] = {}
             for i, (cs, have) in enumerate(zip(cands, per_row)):
                 for d in cs:
-                    if d not in have:
+                    if d not in have or not index.exact_scores:
                         need.setdefault(d, []).append(i)
             queries: dict[int, dict] = {}
             for d, vec in index.iter_vectors(need):
@@ -136,7 +137,8 @@ class DualViewFusion(pt.Transformer):
         if not take:
             return empty
         pivot, source = np.concatenate(pivot), np.concatenate(source)
-        res = results_frame(inp, np.concatenate(take), np.concatenate(docnos), self.alpha * pivot + (1 - self.alpha) * source)
+        fused = self.alpha * pivot + (1 - self.alpha) * source
+        res = results_frame(inp, np.concatenate(take), np.concatenate(docnos), fused)
         res = res.assign(pivot_score=pivot, source_score=source)
         res = res.sort_values(["qid", "score", "docno"], ascending=[True, False, True], kind="stable")
         res["rank"] = res.groupby("qid").cumcount()

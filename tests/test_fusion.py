@@ -11,9 +11,9 @@ TERMS = [f"t{i}" for i in range(30)]
 PIECES = ["▁Hund", "мир", "世界"] + [f"p{i}" for i in range(30)]
 
 
-@pytest.fixture(scope="module")
-def views(tmp_path_factory):
-    rng = random.Random(3)
+def dual_view_frames(seed):
+    """60 documents and 8 queries with random pivot (``toks``) and source (``src_toks``) vectors."""
+    rng = random.Random(seed)
     docs = pd.DataFrame([{"docno": f"d{i:02d}",
                           "toks": {t: rng.random() * 2 for t in rng.sample(TERMS, 5)},
                           "src_toks": {t: rng.random() * 2 for t in rng.sample(PIECES, 4)}} for i in range(60)])
@@ -21,6 +21,12 @@ def views(tmp_path_factory):
                              "query_toks": {t: rng.random() * 2 for t in rng.sample(TERMS, 3)},
                              "query_src_toks": {t: rng.random() * 2 for t in rng.sample(PIECES, 3)}}
                             for i in range(8)])
+    return docs, queries
+
+
+@pytest.fixture(scope="module")
+def views(tmp_path_factory):
+    docs, queries = dual_view_frames(3)
     base = tmp_path_factory.mktemp("fusion")
     pivot = ImpactIndex(base / "pivot", column="toks", verbose=False).index(docs)
     source = ImpactIndex(base / "source", column="src_toks", verbose=False).index(docs)

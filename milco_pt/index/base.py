@@ -22,8 +22,8 @@ import pyterrier as pt
 
 from .staging import META, PACKAGE_HINT, IndexingMode, staged
 
-__all__ = ["IndexingMode", "staged", "native_output", "check_record", "read_records", "write_meta",
-           "folder_bytes", "empty_results", "results_frame", "ranked_lists_frame", "StagedIndex", "StagedIndexer", "Retriever"]
+__all__ = ["IndexingMode", "staged", "native_output", "check_record", "read_records", "write_meta", "folder_bytes",
+           "empty_results", "results_frame", "ranked_lists_frame", "StagedIndex", "StagedIndexer", "Retriever"]
 
 
 @contextmanager

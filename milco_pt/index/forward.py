@@ -67,6 +67,9 @@ class ForwardIndex(StagedIndex):
 
     scale: Optional[float] = None
     CACHES = ("_lookup", "_offsets")
+    #: whether the engine's scores are the exact dot products of the stored vectors (else a fusion
+    #: rescores every candidate from the store)
+    exact_scores = True
 
     def query_vector(self, vec: dict) -> dict:
         """A query vector in the weight space of the stored vectors."""

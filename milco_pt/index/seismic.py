@@ -74,6 +74,7 @@ class SeismicIndex(ForwardIndex):
     INDEXER = SeismicIndexer
     SETTINGS = ("column", "large_vocabulary", *BUILD_PARAMS)
     CACHES = (*ForwardIndex.CACHES, "_index")
+    exact_scores = False  # Seismic's scores are approximate (about 1e-3 off): fusion rescores them
 
     def __init__(self, path: Union[str, Path], *, column: str = "toks", n_postings: int = 3500,
                  centroid_fraction: float = 0.1, min_cluster_size: int = 2, summary_energy: float = 0.4,

@@ -1,0 +1,85 @@
+"""Staged builds: overwrite replaces only an index milco-pt built, leaves no ``.old`` folder even
+when the final move fails, and a build removes the work folders a killed build of the same path
+left behind."""
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from milco_pt.index.staging import clean_stale, is_ours, process_started, staged
+
+
+def build(path, content="new"):
+    with staged(path, "overwrite") as work:
+        (work / "data.txt").write_text(content)
+        (work / "pt_meta.json").write_text(json.dumps({"package_hint": "milco-pt"}))
+
+
+def hidden(folder):
+    return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith("."))
+
+
+def test_overwrite_refuses_what_is_not_our_index(tmp_path):
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_text("meow")
+    with pytest.raises(FileExistsError, match=r"photos.*not an index built by milco-pt.*remove it yourself"):
+        build(foreign)
+    assert (foreign / "cat.jpg").read_text() == "meow"
+    other = tmp_path / "terrier"
+    other.mkdir()
+    (other / "pt_meta.json").write_text(json.dumps({"type": "sparse_index", "package_hint": "python-terrier"}))
+    with pytest.raises(FileExistsError, match="terrier"):
+        build(other)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        build(a_file)
+    assert a_file.read_text() == "x" and not is_ours(other) and hidden(tmp_path) == []
+
+
+def test_overwrite_replaces_ours_and_leaves_nothing_hidden(tmp_path):
+    path = tmp_path / "idx"
+    build(path, "first")
+    build(path, "second")
+    assert (path / "data.txt").read_text() == "second" and is_ours(path)
+    assert hidden(tmp_path) == []
+    with pytest.raises(FileExistsError, match="mode='overwrite'"):
+        with staged(path, "create"):
+            pass
+
+
+def test_failed_final_move_restores_the_old_index(tmp_path, monkeypatch):
+    path = tmp_path / "idx"
+    build(path, "first")
+    real = Path.rename
+
+    def failing(self, target):
+        if self.name.endswith(".building"):
+            raise OSError("disk full")
+        return real(self, target)
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="disk full"):
+        build(path, "second")
+    assert (path / "data.txt").read_text() == "first"
+    assert hidden(tmp_path) == []
+
+
+def test_stale_work_folders_of_the_same_path_are_cleaned(tmp_path):
+    old = time.time() - 10 * 24 * 3600
+    stale = tmp_path / ".idx.abcd1234.building"
+    dead_old = tmp_path / ".idx.99999999.old"
+    live_old = tmp_path / f".idx.{os.getppid()}.old"
+    fresh = tmp_path / ".idx.zzzz9999.building"
+    other = tmp_path / ".idx2.abcd1234.building"
+    for p in (stale, dead_old, live_old, fresh, other):
+        p.mkdir()
+        (p / "part").write_text("x")
+    for p in (stale, dead_old, live_old, other):
+        os.utime(p, (old, old))
+    assert process_started() <= time.time() and process_started() > old
+    build(tmp_path / "idx")
+    assert hidden(tmp_path) == sorted([live_old.name, fresh.name, other.name])
+    assert clean_stale(tmp_path / "idx2") == [other]
