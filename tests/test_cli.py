@@ -110,6 +110,7 @@ def test_bm25_builds_once_and_searches_like_the_python_api(tmp_path, capsys):
 
 def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, capsys):
     import milco_pt.cli as cli
+    from milco_pt.cli import encode
 
     def deliberate(args):
         from milco_pt.pruning import TopK
@@ -118,10 +119,17 @@ def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, cap
     def bug(args):
         return len(None)
 
-    monkeypatch.setattr(cli, "cmd_inspect", deliberate)
+    monkeypatch.setattr(encode, "cmd_inspect", deliberate)
     with pytest.raises(SystemExit) as stop:
         cli.main(["inspect", "x"])
     assert stop.value.code == 2 and "error: k must be >= 0, got -1" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "cmd_inspect", bug)
+    monkeypatch.setattr(encode, "cmd_inspect", bug)
     with pytest.raises(TypeError, match="NoneType"):
         cli.main(["inspect", "x"])
+
+
+def test_help_shows_defaults():
+    from milco_pt.cli import build_parser
+    text = build_parser()._subparsers._group_actions[0].choices["index"].format_help()
+    assert "(default: 100)" in text and "(default: anserini)" in text and "(default: 1)" in text
+    assert "--vectors VECTORS" in text and "(default: None)" not in text

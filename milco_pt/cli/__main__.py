@@ -1,0 +1,4 @@
+"""``python -m milco_pt.cli`` (e.g. under torchrun)."""
+from . import main
+
+main()

