@@ -20,10 +20,10 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/milco-pt demo --out results
+	$(VENV)/bin/milco-pt demo --out runs/demo
 
 quickstart: setup
 	$(PY) experiments/quickstart.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache

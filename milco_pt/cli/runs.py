@@ -36,12 +36,25 @@ def cmd_datasets_info(args):
         print(f"  {lang:6s} test: {c['test_queries']:5d} queries {c['test_docs']:5d} docs")
 
 
+def fresh_folder(kind: str) -> str:
+    """``runs/<kind>-<date>-<time>``: a new folder, so a run never overwrites earlier results."""
+    import time
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out, n = Path("runs") / f"{kind}-{stamp}", 1
+    while out.exists():
+        n += 1
+        out = Path("runs") / f"{kind}-{stamp}-{n}"
+    return str(out)
+
+
 def cmd_demo(args):
     from ..run.demo import run
     from ..run.demo import MONOLINGUAL
     mono = (None if args.monolingual == "none" else "all" if args.monolingual == "all"
             else args.monolingual.split(",") if args.monolingual else MONOLINGUAL)
-    run(args.out, args.delta, args.languages.split(",") if args.languages else None,
+    out = args.out or fresh_folder("demo")
+    print(f"writing to {out}", file=sys.stderr)
+    run(out, args.delta, args.languages.split(",") if args.languages else None,
         monolingual=mono, plot=not args.no_plot, batch_size=args.batch_size,
         max_queries=args.max_queries, max_docs=args.max_docs)
 
@@ -66,7 +79,8 @@ def cmd_tiny(args):
 
 def add_parsers(sub, formatter):
     sp = sub.add_parser("demo", formatter_class=formatter, help="milco-mini vs BM25 vs e5-small on DDTP (all languages), with a plot")
-    sp.add_argument("--out", default="results")
+    sp.add_argument("--out", default=None, help="output folder (default: a new runs/demo-<date>-<time>; "
+                    "the committed reference results are in results/)")
     sp.add_argument("--delta", default=None, help="a milco-mini delta (default: the shipped one)")
     sp.add_argument("--languages", default=None, help="comma-separated query languages (default: all)")
     sp.add_argument("--monolingual", default=None,
