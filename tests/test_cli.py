@@ -133,3 +133,14 @@ def test_help_shows_defaults():
     text = build_parser()._subparsers._group_actions[0].choices["index"].format_help()
     assert "(default: 100)" in text and "(default: anserini)" in text and "(default: 1)" in text
     assert "--vectors VECTORS" in text and "(default: None)" not in text
+
+
+def test_runs_go_to_a_fresh_folder_never_an_existing_one(tmp_path, monkeypatch):
+    from pathlib import Path
+    from milco_pt.cli.runs import fresh_folder
+    monkeypatch.chdir(tmp_path)
+    first = fresh_folder("demo")
+    assert first.startswith("runs/demo-") and not Path(first).exists()
+    Path(first).mkdir(parents=True)
+    monkeypatch.setattr("time.strftime", lambda fmt: first.split("demo-")[1])
+    assert fresh_folder("demo") == first + "-2"
