@@ -25,7 +25,6 @@ from milco_pt.mini import SHIPPED_DELTA
 from milco_pt.index.exact import ExactIndex
 from milco_pt.measures import grounding
 from milco_pt.mini import load
-from milco_pt.views import combine_all
 
 GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "SAP only (GPU)": "sap-only",
             "SCT only (GPU)": "sct-only", "SAP on DDTP + gettext, SCT (GPU)": "gettext"}
@@ -34,11 +33,9 @@ GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "S
 def evaluate(name: str, delta: Path, langs: list[str], max_queries: int | None) -> tuple[list[dict], dict]:
     mini = load(delta, verbose=False, batch_size=32, doc_max_length=256, query_max_length=64)
     en = datasets.get("ddtp/en-en/test")
-    docs = mini.doc_encoder()(en.get_corpus_frame())
-    echo = "src_toks" in docs  # LexEcho off: the dual view is the pivot view
-    docs["combined"] = combine_all({"pivot": docs["toks"].tolist(),
-                                    **({"source": docs["src_toks"].tolist()} if echo else {})})
-    dual = ExactIndex("toks").index(docs[["docno", "combined"]].rename(columns={"combined": "toks"}))
+    dual_view = (*mini.views, "combined")  # LexEcho off: the dual view is the pivot view
+    docs = mini.doc_encoder(outputs=dual_view)(en.get_corpus_frame())
+    dual = ExactIndex("combined").index(docs[["docno", "combined"]])
     pivot = ExactIndex("toks").index(docs[["docno", "toks"]])
     en_text = en.get_topics().set_index("group")["query"]
     rows, vectors, translations = [], [], []
@@ -47,10 +44,8 @@ def evaluate(name: str, delta: Path, langs: list[str], max_queries: int | None) 
         topics, qrels = ds.get_topics(), ds.get_qrels()
         if max_queries:
             topics = topics.head(max_queries)
-        q = mini.query_encoder()(topics[["qid", "query"]])
-        q_dual = q.assign(query_toks=combine_all({"pivot": q["query_toks"].tolist(),
-                                                  **({"source": q["query_src_toks"].tolist()} if echo else {})}))
-        runs = {"dual view": dual.retriever(num_results=100)(q_dual[["qid", "query", "query_toks"]]),
+        q = mini.query_encoder(outputs=dual_view)(topics[["qid", "query"]])
+        runs = {"dual view": dual.retriever(num_results=100)(q[["qid", "query", "query_combined"]]),
                 "pivot only": pivot.retriever(num_results=100)(q[["qid", "query", "query_toks"]])}
         for subset, sel in (("all", topics), ("hard", topics[~topics["shares_latin_word"]])):
             if not len(sel):

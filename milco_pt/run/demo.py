@@ -19,6 +19,7 @@ from pyterrier.measures import RR, R, nDCG
 MEASURES = [nDCG @ 10, R @ 100, RR @ 10]
 MASS_LEVELS = (30, 50, 70, 80, 90)
 TOPK_LEVELS = (8, 16, 32, 64, 128)
+DUAL = ("pivot", "source", "combined")  # milco-mini's encoder outputs: each view and both combined
 
 
 def _rows(res: pd.DataFrame, task: str) -> list[dict]:
@@ -32,10 +33,7 @@ class _Encoded:
     def __init__(self, docs: pd.DataFrame, lang: str, mini, e5, work: Path):
         from ..baselines import BM25Index, FlatIndex
         from ..index.anserini import ImpactIndex
-        from ..views import combine_all
-        self.docs = mini.doc_encoder()(docs)
-        self.docs["combined"] = combine_all({"pivot": self.docs["toks"].tolist(),
-                                             "source": self.docs["src_toks"].tolist()})
+        self.docs = mini.doc_encoder(outputs=DUAL)(docs)
         self.dual = ImpactIndex(work / f"{lang}-dual", column="combined", verbose=False,
                                 meta={"model": "milco-mini", "view": "both"}).index(self.docs)
         self.pivot = ImpactIndex(work / f"{lang}-pivot", column="toks", verbose=False,
@@ -45,13 +43,11 @@ class _Encoded:
 
     def run(self, topics: pd.DataFrame, mini, e5) -> dict[str, pd.DataFrame]:
         """Each system's results for ``topics``; milco-mini encodes the queries once for both runs."""
-        from ..views import combine_all
         topics = topics[["qid", "query"]]
-        q = mini.query_encoder()(topics)
-        q_dual = q.assign(query_combined=combine_all({"pivot": q["query_toks"].tolist(),
-                                                      "source": q["query_src_toks"].tolist()}))
-        return {"milco-mini (dual view)": self.dual.retriever(num_results=100)(q_dual),
-                "milco-mini (pivot only)": self.pivot.retriever(num_results=100)(q.drop(columns=["query_src_toks"])),
+        q = mini.query_encoder(outputs=DUAL)(topics)
+        pivot = q.drop(columns=["query_src_toks", "query_combined"])
+        return {"milco-mini (dual view)": self.dual.retriever(num_results=100)(q),
+                "milco-mini (pivot only)": self.pivot.retriever(num_results=100)(pivot),
                 "BM25": self.bm25.bm25(num_results=100)(topics),
                 "e5-small (dense)": self.dense.retriever(num_results=100)(e5.query_encoder()(topics))}
 

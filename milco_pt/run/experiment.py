@@ -66,13 +66,8 @@ class Builder:
     def _encoded(self, name="milco"):
         key = f"{name}:docs"
         if key not in self._cache:
-            from ..views import combine_all
-            enc = self._milco(name).doc_encoder()(self.docs)
-            if "src_toks" in enc:
-                enc["combined"] = combine_all({"pivot": enc["toks"].tolist(), "source": enc["src_toks"].tolist()})
-            else:
-                enc["combined"] = combine_all({"pivot": enc["toks"].tolist()})
-            self._cache[key] = enc
+            m = self._milco(name)
+            self._cache[key] = m.doc_encoder(outputs=(*m.views, "combined"))(self.docs)
         return self._cache[key]
 
     def _impact(self, name, column):
@@ -89,19 +84,15 @@ class Builder:
 
     def build(self, system: str):
         if system in ("milco", "milco-mini"):
-            m = self._milco(system)
-            rename = pt.apply.rename({"query_toks": "query_combined"})
-            return m.query_encoder(combined=True) >> rename >> self._impact(system, "combined").retriever(self.k)
+            return self._milco(system).query_encoder(outputs="combined") >> self._impact(system, "combined").retriever(self.k)
         if system == "milco-maxp":
             from ..index.anserini import ImpactIndex
             from ..maxp import MaxP, PassageSplitter
-            from ..views import combine_all
             m = self._milco()
             passages = PassageSplitter(m.encoder.m_tokenizer, max_tokens=m.doc_max_length)(self.docs)
-            enc = m.doc_encoder(combined=True)(passages).rename(columns={"toks": "combined"})
+            enc = m.doc_encoder(outputs="combined")(passages)
             index = ImpactIndex(self.work / "milco-maxp", column="combined", verbose=False).index(enc)
-            rename = pt.apply.rename({"query_toks": "query_combined"})
-            return m.query_encoder(combined=True) >> rename >> index.retriever(self.k) >> MaxP(num_results=min(self.k, 100))
+            return m.query_encoder(outputs="combined") >> index.retriever(self.k) >> MaxP(num_results=min(self.k, 100))
         if system == "milco-pivot":
             return self._milco().query_encoder(views=("pivot",)) >> self._impact("milco", "toks").retriever(self.k)
         if system == "milco-fused":
