@@ -45,11 +45,32 @@ def _write_atomic(path: Path, data: bytes):
     os.replace(tmp, path)
 
 
+def _remove_stale_partials(out: Path):
+    """Temporary files of processes that died mid-write (kill -9): never read, removed."""
+    for tmp in out.glob(".*.partial"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tuple[str, str]], out,
                   shard_size: int = 10000, rank: Optional[int] = None, world_size: Optional[int] = None,
                   info: Optional[dict] = None) -> list[int]:
     """Encode this process's unfinished shards of ``pairs`` (``(docno, text)``, the same order in
-    every process) with ``encode(texts) -> vectors``; returns the shard numbers it wrote."""
+    every process) with ``encode(texts) -> vectors``; returns the shard numbers it wrote.
+
+    ``info`` (model, views, pruning, ...) is recorded in the manifest; a rerun into the same folder
+    with other settings is refused, so shards of two encodings never mix. Memory holds one shard."""
     if shard_size < 1:
         raise ValueError("shard_size must be at least 1")
     own_rank, own_world = process_rank()
@@ -65,6 +86,12 @@ def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tup
         if old["shard_size"] != shard_size:
             raise ValueError(f"{out} holds shards of {old['shard_size']} documents, not {shard_size}: "
                              "use the same --shard-size, or a new output folder")
+        changed = {k: (old.get(k), v) for k, v in (info or {}).items() if old.get(k) != v}
+        if changed:
+            raise ValueError(f"{out} holds shards encoded with other settings "
+                             f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in changed.items())}): "
+                             "use a new output folder, or the same settings to resume")
+    _remove_stale_partials(out)
     written, chunk, n, todo = [], [], 0, False
 
     def flush(shard: int):

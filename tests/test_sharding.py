@@ -12,9 +12,9 @@ from milco_pt import Milco
 from milco_pt.sharding import missing_shards, read_shards, shard_name
 
 
-def corpus(tmp_path):
+def corpus(tmp_path, n: int = 30):
     path = tmp_path / "docs.tsv"
-    texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(30)]
+    texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(n)]
     path.write_text("".join(f"d{i}\t{t}\n" for i, t in enumerate(texts)), encoding="utf-8")
     return path, texts
 
@@ -71,3 +71,39 @@ def test_shard_size_must_match(tiny_path, tmp_path):
         run(lambda texts: [{"x": 1.0} for _ in texts], [("a", "t")], out, shard_size=2)
     with pytest.raises(ValueError, match="rank 2"):
         run(lambda texts: [], [], tmp_path / "t", rank=2, world_size=2)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    from milco_pt.sharding import encode_shards as run
+    out = tmp_path / "s"
+    run(lambda texts: [{"x": 1.0} for _ in texts], [("a", "t")], out, shard_size=1, info={"model": "A", "mass": None})
+    with pytest.raises(ValueError, match=r"other settings \(model: 'A' there, 'B' now\)"):
+        run(lambda texts: [{"x": 2.0} for _ in texts], [("a", "t")], out, shard_size=1, info={"model": "B", "mass": None})
+
+
+def test_killed_encoding_resumes_to_identical_shards(tiny_path, tmp_path):
+    """kill -9 mid-encoding, rerun: finished shards are kept (not recomputed), the temporary file of
+    the killed write is removed, and every shard equals an uninterrupted run's, byte for byte."""
+    import signal
+    import time
+    docs, _ = corpus(tmp_path, 240)  # 60 shards: the kill lands mid-run
+    whole = tmp_path / "whole"
+    encode_shards(tiny_path, docs, whole, sys.executable)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "milco_pt.cli", "encode-shards", "--model", str(tiny_path), "--input", str(docs),
+           "--output", str(out), "--shard-size", "4", "--batch-size", "3"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(list(out.glob("shard-*"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*")}
+    assert 2 <= len(kept) < 60, "the kill must land mid-run"
+    (out / f".{shard_name(59)}.{proc.pid}.partial").write_bytes(b"half a shard")  # as a kill mid-write leaves
+    encode_shards(tiny_path, docs, out, sys.executable)
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*") if p.name in kept} == kept
+    assert not list(out.glob(".*.partial"))
+    assert sorted(p.name for p in out.glob("shard-*")) == sorted(p.name for p in whole.glob("shard-*"))
+    for p in whole.glob("shard-*"):
+        assert (out / p.name).read_bytes() == p.read_bytes()

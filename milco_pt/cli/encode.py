@@ -66,7 +66,9 @@ def cmd_encode_shards(args):
         return [prune(v) for v in (vecs[views[0]] if len(views) == 1 else vecs)]
     rank, world = process_rank()
     done = encode_shards(encode, read_texts(args.input, args.id_field, args.text_field), args.output,
-                         shard_size=args.shard_size, info={"model": args.model, "views": list(views)})
+                         shard_size=args.shard_size, info={"model": args.model, "revision": args.revision, "views": list(views),
+                                                   "lowercase": not args.no_lowercase, "topk": args.topk,
+                                                   "mass": args.mass, "threshold": args.threshold})
     print(f"rank {rank}/{world}: wrote {len(done)} shards to {args.output}", file=sys.stderr)
 
 
