@@ -22,6 +22,7 @@ import pandas as pd
 import pyterrier as pt
 
 from .index.base import empty_results, results_frame
+from .index.checks import check_num_results
 from .index.forward import ForwardIndex
 from .views import dot
 
@@ -58,8 +59,8 @@ class DualViewFusion(pt.Transformer):
                              "rebuild one with the other's scale (or both with seismic)")
         self.pivot, self.source = pivot, source
         self.alpha = alpha
-        self.num_results = num_results
-        self.candidates = candidates
+        self.num_results = check_num_results(num_results)
+        self.candidates = check_num_results(candidates, "candidates")
         self.threads = threads
         self.search = dict(search or {})
         self._shared = _shared
@@ -87,14 +88,15 @@ class DualViewFusion(pt.Transformer):
 
     def _view_scores(self, rows: list[dict], qcols: list[str]) -> list[tuple[list, list, list]]:
         """Per row: its candidates (union of both views' results) and their exact pivot and
-        source scores (dot products of the indexed vectors; a view's missing candidates from stored vectors)."""
+        source scores (dot products of the indexed vectors; a view's missing candidates from stored
+        vectors). Rows are searched under their position, so rows sharing a qid stay apart."""
         views = [(self.pivot, qcols[0]), (self.source, qcols[1])]
-        frame = pd.DataFrame({c: [r[c] for r in rows] for c in ["qid", *qcols]})
+        frame = pd.DataFrame({"qid": [str(i) for i in range(len(rows))], **{c: [r[c] for r in rows] for c in qcols}})
         got = []
         for index, col in views:
             res = index.retriever(num_results=self.candidates, threads=self.threads, **self.search)(frame[["qid", col]])
             found = {qid: dict(zip(g["docno"], g["score"])) for qid, g in res.groupby("qid", sort=False)}
-            got.append([dict(found.get(r["qid"], {})) for r in rows])
+            got.append([dict(found.get(str(i), {})) for i in range(len(rows))])
         cands = [list(dict.fromkeys([*p, *s])) for p, s in zip(*got)]
         for (index, col), per_row in zip(views, got):
             need: dict[str, list[int]] = {}
@@ -106,7 +108,7 @@ class DualViewFusion(pt.Transformer):
             for d, vec in index.iter_vectors(need):
                 for i in need[d]:
                     if i not in queries:
-                        queries[i] = index.query_vector(rows[i][col])
+                        queries[i] = index.query_vector(rows[i][col], f"query {rows[i]['qid']!r}")
                     per_row[i][d] = float(dot(queries[i], vec))
         unit = self.pivot.score_unit
         return [(cs, [p[d] / unit for d in cs], [s[d] / unit for d in cs])
@@ -140,6 +142,5 @@ class DualViewFusion(pt.Transformer):
         fused = self.alpha * pivot + (1 - self.alpha) * source
         res = results_frame(inp, np.concatenate(take), np.concatenate(docnos), fused)
         res = res.assign(pivot_score=pivot, source_score=source)
-        res = res.sort_values(["qid", "score", "docno"], ascending=[True, False, True], kind="stable")
-        res["rank"] = res.groupby("qid").cumcount()
-        return res[res["rank"] < self.num_results].reset_index(drop=True)
+        # each row's hits are ranked already (score, then docno); rows sharing a qid keep their own ranks
+        return res.sort_values("qid", kind="stable").reset_index(drop=True)

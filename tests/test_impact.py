@@ -138,7 +138,7 @@ def test_quantize_equals_pythons_rounding():
     def loop(vec, scale):
         return {t: int(round(float(w) * scale)) for t, w in vec.items() if int(round(float(w) * scale)) > 0}
     for _ in range(500):
-        vec = {f"t{j}": rng.choice([rng.random() * 3, 0.005, 0.015, 0.025, 0.0, -1.0, np.float32(rng.random())])
+        vec = {f"t{j}": rng.choice([rng.random() * 3, 0.005, 0.015, 0.025, 0.0, np.float32(rng.random())])
                for j in range(rng.randint(0, 20))}
         for scale in (1, 50, 100, 0.5):
             assert list(quantize(vec, scale).items()) == list(loop(vec, scale).items())

@@ -1,6 +1,8 @@
 """The forward store of every sparse backend, and dual-view fusion over any pair of them: PISA
 fuses exactly as Anserini (the same quantized vectors), Seismic over float vectors equals exact
 float scoring when it searches safely."""
+import json
+
 import pandas as pd
 import pyterrier as pt
 import pytest
@@ -92,6 +94,11 @@ def test_rebuild_and_indexes_without_a_forward_store(views, tmp_path):
     index.indexer(mode="overwrite").index(docs.tail(2))
     assert index.vectors(["d59"]) == [quantize(docs["toks"][59], 100)], "a rebuild drops the old lookups"
     (index.path / FORWARD).unlink()
+    with pytest.raises(RuntimeError, match=r"damaged \(forward.jsonl is missing\): rebuild"):
+        pt.Artifact.load(str(index.path)).retriever(num_results=5)(queries)
+    meta = index.meta()
+    del meta["files"]  # as an older milco-pt built it: no forward store, no digest
+    (index.path / "pt_meta.json").write_text(json.dumps(meta))
     old = pt.Artifact.load(str(index.path))
     assert len(old.retriever(num_results=5)(queries)) > 0
     with pytest.raises(FileNotFoundError, match="rebuild"):

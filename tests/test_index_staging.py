@@ -1,14 +1,14 @@
 """Staged builds: overwrite replaces only an index milco-pt built, leaves no ``.old`` folder even
-when the final move fails, and a build removes the work folders a killed build of the same path
-left behind."""
+when the final move fails, a build removes the work folders a killed build of the same path
+left behind (under the path's lock), and folders follow the umask."""
 import json
 import os
-import time
+import stat
 from pathlib import Path
 
 import pytest
 
-from milco_pt.index.staging import clean_stale, is_ours, process_started, staged
+from milco_pt.index.staging import clean_stale, is_ours, staged
 
 
 def build(path, content="new"):
@@ -68,18 +68,23 @@ def test_failed_final_move_restores_the_old_index(tmp_path, monkeypatch):
 
 
 def test_stale_work_folders_of_the_same_path_are_cleaned(tmp_path):
-    old = time.time() - 10 * 24 * 3600
     stale = tmp_path / ".idx.abcd1234.building"
     dead_old = tmp_path / ".idx.99999999.old"
-    live_old = tmp_path / f".idx.{os.getppid()}.old"
-    fresh = tmp_path / ".idx.zzzz9999.building"
     other = tmp_path / ".idx2.abcd1234.building"
-    for p in (stale, dead_old, live_old, fresh, other):
+    not_ours = tmp_path / ".idx.notours.building"
+    for p in (stale, dead_old, other, not_ours):
         p.mkdir()
         (p / "part").write_text("x")
-    for p in (stale, dead_old, live_old, other):
-        os.utime(p, (old, old))
-    assert process_started() <= time.time() and process_started() > old
     build(tmp_path / "idx")
-    assert hidden(tmp_path) == sorted([live_old.name, fresh.name, other.name])
+    assert hidden(tmp_path) == sorted([other.name, not_ours.name])
     assert clean_stale(tmp_path / "idx2") == [other]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_index_folders_follow_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        build(tmp_path / "idx")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "idx").stat().st_mode) == 0o777 & ~umask

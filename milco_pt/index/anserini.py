@@ -25,29 +25,48 @@ import pandas as pd
 
 from . import java
 from .base import IndexingMode, Retriever, ranked_lists_frame
+from .checks import query_where, short
 from .forward import DEFAULT_SCALE, ForwardIndex, ForwardIndexer, quantize
 
 __all__ = ["ImpactIndex", "ImpactIndexer", "ImpactRetriever", "DirectImpactWriter", "quantize",
            "DEFAULT_SCALE", "check_term", "check_terms", "run_index_collection", "hits_frame"]
 
 DELIM = "\u241e"  # SYMBOL FOR RECORD SEPARATOR: never part of a term (checked)
+#: Lucene's whitespace tokenizer splits longer tokens (UTF-16 units): Anserini's own indexing would
+#: cut such a term, so it is an error for both methods (the direct writer allows a longer token,
+#: for the ``DELIM`` and the weight that follow the term)
+MAX_TERM_CHARS = 255
+MAX_CLAUSES = 2**31 - 1
 _BAD_TERM = re.compile(r"[\s\u241e]|^$|\x00\x00|^\x00|\x00$")
 _FIELD_SIGNATURE = "(Ljava/lang/String;Ljava/lang/CharSequence;Lorg/apache/lucene/index/IndexableFieldType;)V"
 
 
-def check_term(term: str) -> str:
+def check_term(term: str, where: str = "a document") -> str:
     if not term or _BAD_TERM.search(term):
-        raise ValueError(f"term {term!r} is empty or contains whitespace (or U+241E); Anserini's "
+        raise ValueError(f"{where}: term {short(term)} is empty or contains whitespace (or U+241E); Anserini's "
                          "pretokenized impact indexes split terms on whitespace")
+    if len(term) > MAX_TERM_CHARS // 2 and len(term.encode("utf-16-le")) // 2 > MAX_TERM_CHARS:
+        raise ValueError(f"{where}: term {short(term)} is longer than Lucene's {MAX_TERM_CHARS} characters per "
+                         "token, so Anserini would split it: shorten or drop the term (or use the pisa backend)")
     return term
 
 
-def check_terms(vec: dict) -> dict:
-    """``vec`` when no term is empty or holds whitespace / U+241E (one regex pass per document)."""
-    if vec and _BAD_TERM.search("\x00".join(vec)):
+def check_terms(vec: dict, where: str = "a document") -> dict:
+    """``vec`` when no term is empty, holds whitespace / U+241E or is longer than Lucene's token limit
+    (one regex pass per document)."""
+    if vec and (_BAD_TERM.search("\x00".join(vec)) or max(map(len, vec)) > MAX_TERM_CHARS // 2):
         for term in vec:
-            check_term(term)
+            check_term(term, where)
     return vec
+
+
+def search_long_queries():
+    """Let Lucene search queries of any number of terms (its default stops at 1024 clauses, failing
+    a whole batch); the limit is process-wide and only ever raised."""
+    searcher = java.autoclass("org.apache.lucene.search.IndexSearcher")
+    if searcher.getMaxClauseCount() < MAX_CLAUSES:
+        searcher.setMaxClauseCount(MAX_CLAUSES)
+
 
 
 class ImpactIndex(ForwardIndex):
@@ -68,8 +87,8 @@ class ImpactIndex(ForwardIndex):
         """
         super().__init__(path, meta=meta, verbose=verbose, column=column, scale=scale)
 
-    def doc_vector(self, vec: dict) -> dict:
-        return check_terms(quantize(vec, self.scale))
+    def doc_vector(self, vec: dict, where: str = "a document") -> dict:
+        return check_terms(quantize(vec, self.scale, where), where)
 
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
                 method: str = "direct") -> "ImpactIndexer":
@@ -141,6 +160,7 @@ class DirectImpactWriter:
         J = java.autoclass
         HashMap = J("java.util.HashMap")
         tok_params, filt_params = HashMap(), HashMap()
+        tok_params.put("maxTokenLen", str(2 * MAX_TERM_CHARS))
         filt_params.put("delimiter", DELIM)
         analyzer = (J("org.apache.lucene.analysis.custom.CustomAnalyzer").builder()
                     .withTokenizer("whitespace", tok_params)
@@ -187,16 +207,16 @@ class ImpactRetriever(Retriever):
 
     def searcher(self):
         if getattr(self, "_searcher", None) is None:
-            self.index.meta()
+            self.index.opened()
             self._searcher = java.autoclass("io.anserini.search.SimpleImpactSearcher")(str(self.index.path))
         return self._searcher
 
     def search(self, inp, queries):
         JHashMap, JInt = java.autoclass("java.util.HashMap"), java.autoclass("java.lang.Integer")
         jqueries = []
-        for vec in queries:
+        for n, vec in enumerate(queries):
             jq = JHashMap()
-            for term, w in quantize(vec, self.index.scale).items():
+            for term, w in quantize(vec, self.index.scale, query_where(inp, n)).items():
                 jq.put(term, JInt(w))
             jqueries.append(jq)
         return hits_frame(self.searcher(), inp, jqueries, self.num_results, self.threads)
@@ -205,6 +225,7 @@ class ImpactRetriever(Retriever):
 def hits_frame(searcher, inp: pd.DataFrame, queries: list, num_results: int, threads: int) -> pd.DataFrame:
     """An Anserini searcher's ``batch_search`` of ``queries`` (one per row of ``inp``) as a result frame."""
     JArrayList = java.autoclass("java.util.ArrayList")
+    search_long_queries()
     jqueries, keys = JArrayList(), JArrayList()
     for n, q in enumerate(queries):
         jqueries.add(q)

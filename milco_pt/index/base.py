@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
+from .checks import check_num_results, docno_of
+from .integrity import digest, verify
 from .staging import META, PACKAGE_HINT, IndexingMode, staged
 
 __all__ = ["IndexingMode", "staged", "native_output", "check_record", "read_records", "write_meta", "folder_bytes",
@@ -58,13 +60,20 @@ def check_record(n: int, rec: dict, columns: Union[str, Sequence[str]], source: 
 def read_records(it, columns: Union[str, Sequence[str]], verbose: bool, desc: str = "Indexing",
                  source: str = "a doc encoder's output") -> Iterator[dict]:
     """The records of a frame or iterable, each checked for ``docno`` and ``columns``, with a
-    progress bar when ``verbose``."""
+    progress bar when ``verbose``; their docnos are strings, checked and unique
+    (:func:`~.checks.docno_of`)."""
     records = it.to_dict("records") if isinstance(it, pd.DataFrame) else it
     if verbose:
         records = pt.tqdm(records, desc=desc, unit="doc")
+    seen: set[str] = set()
     for n, rec in enumerate(records):
         check_record(n, rec, columns, source)
-        yield rec
+        docno = docno_of(rec, n)
+        if docno in seen:
+            raise ValueError(f"record {n}: docno {docno!r} is a duplicate (an earlier record has it); docnos must "
+                             "be unique: drop or rename the duplicate")
+        seen.add(docno)
+        yield rec if rec["docno"] is docno else {**rec, "docno": docno}
 
 
 def write_meta(folder: Path, meta: dict):
@@ -146,6 +155,14 @@ class StagedIndex(pt.Artifact, pt.Indexer):
         with open(Path(self.path) / META, encoding="utf-8") as f:
             return json.load(f)
 
+    def opened(self) -> dict:
+        """:meth:`meta`, once the index's files are checked against the digest recorded at build time
+        (:mod:`.integrity`): what an engine calls before loading them."""
+        m = self.meta()
+        verify(self.path, m.get("files", {}), f"rebuild it with {type(self).__name__}({str(self.path)!r}, ...)"
+               ".indexer(mode='overwrite').index(...) (milco-pt index ... --overwrite)")
+        return m
+
     def build_meta(self, fields: dict) -> dict:
         """``pt_meta.json`` of a build: artifact type and format, settings, ``fields``, extra meta."""
         return {"type": self.ARTIFACT_TYPE, "format": self.ARTIFACT_FORMAT, "package_hint": PACKAGE_HINT,
@@ -193,7 +210,8 @@ class StagedIndexer(pt.Indexer):
             fields = self.build(it, work)
             if not fields.get("doc_count"):
                 raise ValueError("nothing to index: the input has no records")
-            fields.update(build_seconds=round(time.time() - started, 3), index_bytes=self.index_bytes(work))
+            fields.update(build_seconds=round(time.time() - started, 3), index_bytes=self.index_bytes(work),
+                          files=digest(work))
             write_meta(work, idx.build_meta(fields))
         idx.forget()
         return idx
@@ -215,7 +233,7 @@ class Retriever(pt.Transformer):
         unknown = sorted(set(settings) - set(self.DEFAULTS))
         if unknown:
             raise TypeError(f"{type(self).__name__} has no setting {unknown}; it takes {sorted(self.DEFAULTS)}")
-        self.index, self.num_results = index, num_results
+        self.index, self.num_results = index, check_num_results(num_results)
         self.query_column = query_column or index.query_column
         for name, value in {**self.DEFAULTS, **settings}.items():
             setattr(self, name, value)

@@ -14,6 +14,7 @@ from typing import Optional, Union
 from . import java
 from .anserini import hits_frame, run_index_collection
 from .base import Retriever, StagedIndex, StagedIndexer, read_records
+from .checks import query_where
 
 GENERIC = "generic"
 DEFAULT_K1, DEFAULT_B = 0.9, 0.4
@@ -93,7 +94,7 @@ class BM25Indexer(StagedIndexer):
                                     f"{type(text).__name__}, not str")
                 if rec.get("title"):
                     text = f"{rec['title']} {text}"
-                f.write(json.dumps({"id": str(rec["docno"]), "contents": text}, ensure_ascii=False) + "\n")
+                f.write(json.dumps({"id": rec["docno"], "contents": text}, ensure_ascii=False) + "\n")
                 count += 1
         return count
 
@@ -133,7 +134,7 @@ class BM25Retriever(Retriever):
 
     def searcher(self):
         if getattr(self, "_searcher", None) is None:
-            lang = self.index.meta()["analyzer"]
+            lang = self.index.opened()["analyzer"]
             s = java.autoclass("io.anserini.search.SimpleSearcher")(str(self.index.path))
             s.set_analyzer(_analyzer(lang))
             s.set_bm25(float(self.k1), float(self.b))
@@ -143,5 +144,5 @@ class BM25Retriever(Retriever):
     def search(self, inp, queries):
         for n, q in enumerate(queries):
             if not isinstance(q, str):
-                raise TypeError(f"query row {n} is {type(q).__name__}, not str")
+                raise TypeError(f"{query_where(inp, n)} is {type(q).__name__}, not str")
         return hits_frame(self.searcher(), inp, queries, self.num_results, self.threads)

@@ -14,6 +14,7 @@ import pyterrier as pt
 import scipy.sparse as sp
 
 from .base import Retriever, read_records, results_frame
+from .checks import query_where, weights
 
 
 def query_column(doc_column: str) -> str:
@@ -56,12 +57,14 @@ class ExactIndex(pt.Indexer):
             raise RuntimeError("this ExactIndex is already built; make a new one")
         indptr, indices, data = [0], [], []
         for rec in read_records(it, self.columns, self.verbose):
-            self.docnos.append(rec["docno"])
+            docno = rec["docno"]
+            self.docnos.append(docno)
             for ci, col in enumerate(self.columns):
-                for term, w in rec[col].items():
+                vec = rec[col]
+                for term, w in zip(vec, weights(vec, f"document {docno!r}").tolist()):
                     if w:
                         indices.append(self.vocab.setdefault((ci, term), len(self.vocab)))
-                        data.append(float(w) * self.weights[col])
+                        data.append(w * self.weights[col])
             indptr.append(len(indices))
         self.matrix = sp.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
                                      np.array(indptr, dtype=np.int64)), shape=(len(self.docnos), len(self.vocab)))
@@ -73,17 +76,19 @@ class ExactIndex(pt.Indexer):
         """The query columns a retriever reads by default, one per indexed column."""
         return [query_column(c) for c in self.columns]
 
-    def query_matrix(self, queries: pd.DataFrame, columns: Optional[Sequence[str]] = None) -> sp.csr_matrix:
+    def query_matrix(self, queries: pd.DataFrame, columns: Optional[Sequence[str]] = None,
+                     offset: int = 0) -> sp.csr_matrix:
         """Queries' toks columns (default :attr:`query_column`) as a CSR matrix over this index's
-        terms (unknown terms dropped)."""
+        terms (unknown terms dropped); weights checked by :mod:`.checks`' rule (errors count rows
+        from ``offset``)."""
         indptr, indices, data = [0], [], []
-        for row in zip(*(queries[c] for c in columns or self.query_column)):
+        for n, row in enumerate(zip(*(queries[c] for c in columns or self.query_column))):
             for ci, vec in enumerate(row):
-                for term, w in vec.items():
+                for term, w in zip(vec, weights(vec, query_where(queries, n, offset)).tolist()):
                     j = self.vocab.get((ci, term))
                     if j is not None and w:
                         indices.append(j)
-                        data.append(float(w))
+                        data.append(w)
             indptr.append(len(indices))
         return sp.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
                               np.array(indptr, dtype=np.int64)), shape=(len(queries), len(self.vocab)))
@@ -113,7 +118,7 @@ class ExactRetriever(Retriever):
         dt = self.index.matrix.T.tocsr()
         for start in range(0, len(inp), self.batch_size):
             batch = inp.iloc[start:start + self.batch_size]
-            matrix = (self.index.query_matrix(batch, self.query_columns) @ dt).tocsr()
+            matrix = (self.index.query_matrix(batch, self.query_columns, start) @ dt).tocsr()
             for r in range(len(batch)):
                 lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
                 idx, val = matrix.indices[lo:hi], matrix.data[lo:hi]

@@ -16,24 +16,29 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .base import StagedIndex, StagedIndexer, folder_bytes, read_records
+from .checks import INT_MAX, check_integer_weights, weights
 
 FORWARD, OFFSETS, DOCNOS = "forward.jsonl", "forward.offsets.npy", "docnos.json"
 DEFAULT_SCALE = 100
 
 
-def quantize(vec: dict, scale: float) -> dict:
+def quantize(vec: dict, scale: float, where: str = "a vector", max_total: int = INT_MAX) -> dict:
     """``{term: round(weight * scale)}`` without the terms that round to 0 (Python's rounding, half
-    to even, in float64; vectorised)."""
+    to even, in float64; vectorised). The weights must obey :mod:`.checks`' rule (finite, ``>= 0``,
+    integers up to ``2**31 - 1``, summing to at most ``max_total``): else an error naming ``where``."""
     if not vec:
         return {}
-    q = np.rint(np.fromiter(vec.values(), dtype=np.float64, count=len(vec)) * float(scale))
+    q = np.rint(weights(vec, where) * float(scale))
+    check_integer_weights(vec, q, scale, where, max_total)
     keep = q > 0
     return dict(zip(compress(vec, keep.tolist()), q[keep].astype(np.int64).tolist()))
 
 
-def positive(vec: dict) -> dict:
-    """``vec`` without its terms of weight 0 or less (what a float index stores and searches)."""
-    return {t: float(w) for t, w in vec.items() if w > 0}
+def positive(vec: dict, where: str = "a vector", max_weight: Optional[float] = None) -> dict:
+    """``vec`` without its terms of weight 0 (what a float index stores and searches); weights
+    checked by :mod:`.checks`' rule (finite, ``>= 0``, at most ``max_weight``)."""
+    w = weights(vec, where, max_weight)
+    return {t: x for t, x in zip(vec, w.tolist()) if x > 0}
 
 
 class ForwardWriter:
@@ -66,18 +71,22 @@ class ForwardIndex(StagedIndex):
     float weights, else the quantization factor of both documents and queries."""
 
     scale: Optional[float] = None
+    #: the largest float weight the engine stores (float indexes only)
+    max_weight: Optional[float] = None
     CACHES = ("_lookup", "_offsets")
     #: whether the engine's scores are the exact dot products of the stored vectors (else a fusion
     #: rescores every candidate from the store)
     exact_scores = True
 
-    def query_vector(self, vec: dict) -> dict:
-        """A query vector in the weight space of the stored vectors."""
-        return positive(vec) if self.scale is None else quantize(vec, self.scale)
+    def query_vector(self, vec: dict, where: str = "a query") -> dict:
+        """A query vector in the weight space of the stored vectors (``where`` names it in errors)."""
+        if self.scale is None:
+            return positive(vec, where, self.max_weight)
+        return quantize(vec, self.scale, where)
 
-    def doc_vector(self, vec: dict) -> dict:
+    def doc_vector(self, vec: dict, where: str = "a document") -> dict:
         """A document vector as indexed and stored."""
-        return self.query_vector(vec)
+        return self.query_vector(vec, where)
 
     @property
     def score_unit(self) -> float:
@@ -94,7 +103,7 @@ class ForwardIndex(StagedIndex):
         """``(docno, vector)`` of each distinct given document, read once each in file order, so
         that scoring many queries' missing candidates holds one vector at a time."""
         if not hasattr(self, "_lookup"):
-            self.meta()
+            self.opened()
             if not (self.path / FORWARD).exists():
                 raise FileNotFoundError(f"{self.path} has no forward store ({FORWARD}); it was built by an older "
                                         "milco-pt: rebuild it with .indexer(mode='overwrite')")
@@ -120,19 +129,35 @@ class ForwardIndexer(StagedIndexer):
 
     def documents(self, it, work: Path, stats: dict) -> Iterator[tuple[str, dict]]:
         """``(docno, vector as indexed)`` of each record, each also written to the forward store;
-        ``stats`` gets ``doc_count`` and, for integer weights, ``sum_of_weights``."""
+        ``stats`` gets ``doc_count`` and, for integer weights, ``sum_of_weights``. Nothing is
+        yielded before a non-empty vector is seen: an empty input, or one whose vectors are all
+        empty (which engines crash on), is an error before the engine starts."""
         idx = self.index_ref
         stats["doc_count"] = 0
         if idx.scale is not None:
             stats.update(quantization="round(weight * scale), zeros dropped", sum_of_weights=0)
+        held: Optional[list] = []
         with ForwardWriter(work) as store:
             for rec in read_records(it, idx.column, idx.verbose, self.DESC):
-                docno, vec = str(rec["docno"]), idx.doc_vector(rec[idx.column])
+                docno = rec["docno"]
+                vec = idx.doc_vector(rec[idx.column], f"document {docno!r}")
                 store.add(docno, vec)
                 stats["doc_count"] += 1
                 if idx.scale is not None:
                     stats["sum_of_weights"] += sum(vec.values())
-                yield docno, vec
+                if held is None:
+                    yield docno, vec
+                    continue
+                held.append((docno, vec))
+                if vec:
+                    yield from held
+                    held = None
+        if held == []:
+            raise ValueError("nothing to index: the input has no records")
+        if held:
+            zeros = f" (weights below {0.5 / idx.scale:g} round to 0 at scale={idx.scale:g})" if idx.scale else ""
+            raise ValueError(f"every document vector of the {len(held)} records is empty{zeros}, so no query could "
+                             "match: check the encoder's output (or lower the pruning, raise the scale)")
 
     def index_bytes(self, work: Path) -> int:
         """The engine's files: the forward store is not counted."""

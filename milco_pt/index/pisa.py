@@ -15,6 +15,7 @@ from typing import Optional, Union
 import pandas as pd
 
 from .base import Retriever, native_output, results_frame
+from .checks import PISA_QUERY_TOTAL, query_where
 from .forward import DEFAULT_SCALE, ForwardIndex, ForwardIndexer, quantize
 
 PISA_DIR = "pisa"
@@ -30,6 +31,14 @@ def _pisa(path: Path, threads: int = 1):
     return PisaIndex(str(path), stemmer="none", stops="none", threads=threads)
 
 
+def _retrieve(path: Path, num_results: int, threads: int, algorithm: str):
+    """PISA's ``quantized`` retriever of the index at ``path``; the first one of an index writes the
+    scorer's files (``quantized.q0.bmw.*``) beside it."""
+    from pyterrier_pisa import PisaRetrieve
+    return PisaRetrieve(_pisa(path, threads), "quantized", num_results=num_results, threads=threads, stops="none",
+                        query_algorithm=algorithm, query_weighted=True, toks_scale=1.0)
+
+
 class PisaImpactIndexer(ForwardIndexer):
     """Builds a :class:`PisaImpactIndex`: quantized vectors with terms renamed to ids."""
 
@@ -42,6 +51,7 @@ class PisaImpactIndexer(ForwardIndexer):
                 for docno, vec in self.documents(it, work, stats))
         with native_output(self.index_ref.verbose):
             _pisa(work / PISA_DIR, self.threads).toks_indexer("toks", scale=1.0, threads=self.threads).index(docs)
+            _retrieve(work / PISA_DIR, 1, self.threads, DEFAULT_ALGORITHM)  # its files are part of the build
         with open(work / TERMS, "w", encoding="utf-8") as f:
             json.dump(list(ids), f, ensure_ascii=False)
         return {**stats, "distinct_terms": len(ids)}
@@ -80,18 +90,17 @@ class PisaImpactRetriever(Retriever):
 
     def retrieve(self):
         if getattr(self, "_retr", None) is None:
-            from pyterrier_pisa import PisaRetrieve
-            self.index.meta()
+            self.index.opened()
             with native_output(False):
-                self._retr = PisaRetrieve(_pisa(self.index.path / PISA_DIR, self.threads), "quantized",
-                                          num_results=self.num_results, threads=self.threads, stops="none",
-                                          query_algorithm=self.query_algorithm, query_weighted=True, toks_scale=1.0)
+                self._retr = _retrieve(self.index.path / PISA_DIR, self.num_results, self.threads, self.query_algorithm)
         return self._retr
 
     def search(self, inp, queries):
-        ids = self.term_ids()
+        retrieve, ids = self.retrieve(), self.term_ids()
+        scale = self.index.scale
         frame = pd.DataFrame({"qid": [str(i) for i in range(len(inp))],
-                              "query_toks": [{ids[t]: float(w) for t, w in quantize(v, self.index.scale).items()
-                                              if t in ids} for v in queries]})
-        res = self.retrieve()(frame)
+                              "query_toks": [{ids[t]: float(w) for t, w in
+                                              quantize(v, scale, query_where(inp, n), PISA_QUERY_TOTAL).items()
+                                              if t in ids} for n, v in enumerate(queries)]})
+        res = retrieve(frame)
         return results_frame(inp, res["qid"].astype(int).to_numpy(), res["docno"].to_numpy(), res["score"].to_numpy())

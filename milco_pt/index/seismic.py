@@ -12,6 +12,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .base import Retriever, native_output, ranked_lists_frame
+from .checks import FLOAT16_MAX, query_where
 from .forward import ForwardIndex, ForwardIndexer
 
 MAX_COMPONENTS = 65535
@@ -74,6 +75,7 @@ class SeismicIndex(ForwardIndex):
     INDEXER = SeismicIndexer
     SETTINGS = ("column", "large_vocabulary", *BUILD_PARAMS)
     CACHES = (*ForwardIndex.CACHES, "_index")
+    max_weight = FLOAT16_MAX  # Seismic stores float16
     exact_scores = False  # Seismic's scores are approximate (about 1e-3 off): fusion rescores them
 
     def __init__(self, path: Union[str, Path], *, column: str = "toks", n_postings: int = 3500,
@@ -91,6 +93,14 @@ class SeismicIndex(ForwardIndex):
                          n_postings=n_postings, centroid_fraction=centroid_fraction, min_cluster_size=min_cluster_size,
                          summary_energy=summary_energy, max_fraction=max_fraction, doc_cut=doc_cut)
 
+    def doc_vector(self, vec: dict, where: str = "a document") -> dict:
+        """The float vector, when Seismic can pack it: at most 65535 terms (16-bit ranges)."""
+        vec = super().doc_vector(vec, where)
+        if len(vec) > MAX_COMPONENTS:
+            raise ValueError(f"{where} has {len(vec)} terms, above Seismic's {MAX_COMPONENTS} per document (its "
+                             "16-bit packing): prune it (milco_pt.pruning) or use the anserini or pisa backend")
+        return vec
+
     @property
     def params(self) -> dict:
         """Seismic's build parameters."""
@@ -106,7 +116,7 @@ class SeismicIndex(ForwardIndex):
 
     def engine(self):
         if getattr(self, "_index", None) is None:
-            self.meta()
+            self.opened()
             cls = _seismic().SeismicIndexLV if self.large_vocabulary else _seismic().SeismicIndex
             with native_output(False):
                 self._index = cls.load(str(self.path / f"{INDEX_NAME}.index.seismic"))
@@ -120,9 +130,14 @@ class SeismicRetriever(Retriever):
 
     def search(self, inp, queries):
         dtype = _seismic().get_seismic_string()
-        comps, values = zip(*(_terms(v, dtype, f"query {n}") for n, v in enumerate(queries)))
+        comps, values = [], []
+        for n, vec in enumerate(queries):
+            where = query_where(inp, n)
+            c, v = _terms(self.index.query_vector(vec, where), dtype, where)
+            comps.append(c)
+            values.append(v)
         keys = np.array([str(i) for i in range(len(inp))], dtype=dtype)
-        hits = self.index.engine().batch_search(keys, list(comps), list(values), k=int(self.num_results),
+        hits = self.index.engine().batch_search(keys, comps, values, k=int(self.num_results),
                                                 query_cut=int(self.query_cut), heap_factor=float(self.heap_factor),
                                                 num_threads=int(self.threads))
         by_key = {h[0][0]: h for h in hits if h}  # batch_search may return queries out of order

@@ -1,14 +1,16 @@
 """Indexes are written in a temporary folder beside their final path and moved into place only
 when complete, so an interrupted build leaves nothing that loads as an index; ``overwrite`` replaces
-only an index milco-pt built, and a build cleans the work folders a killed build left behind."""
+only an index milco-pt built; builds of one path hold a lock file beside it (one at a time), and a
+build cleans the work folders a killed build left behind."""
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import re
+import secrets
 import shutil
-import tempfile
-import time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -16,25 +18,12 @@ from typing import Iterator, Union
 
 PACKAGE_HINT = "milco-pt"
 META = "pt_meta.json"
+_log = logging.getLogger(__name__)
 
 
 class IndexingMode(Enum):
     create = "create"
     overwrite = "overwrite"
-
-
-def process_started() -> float:
-    """When this process started (epoch seconds; Linux ``/proc``, else when this module loaded)."""
-    try:
-        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return _LOADED
-
-
-_LOADED = time.time()
 
 
 def is_ours(path: Path) -> bool:
@@ -47,34 +36,81 @@ def is_ours(path: Path) -> bool:
 
 
 def clean_stale(final: Path) -> list[Path]:
-    """Remove the ``.<name>.*.building`` work folders of ``final`` that are older than this process
-    (a killed build's) and the ``.<name>.<pid>.old`` folders of processes that no longer run."""
-    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:[a-z0-9_]{{8}}\.building|(\d+)\.old)")
-    started, removed = process_started(), []
+    """Remove the ``.<name>.*.building`` and ``.<name>.<pid>.old`` folders of ``final``: called under
+    :func:`build_lock`, so they are a killed build's (a live build of ``final`` holds the lock)."""
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:[a-z0-9_]{{8}}\.building|\d+\.old)")
+    removed = []
     for p in final.parent.iterdir() if final.parent.is_dir() else ():
-        m = pattern.fullmatch(p.name)
-        if m is None or not p.is_dir():
-            continue
-        if (m.group(1) is None and p.stat().st_mtime < started) or (m.group(1) and not _alive(int(m.group(1)))):
+        if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
             removed.append(p)
     return removed
 
 
-def _alive(pid: int) -> bool:
+@contextmanager
+def build_lock(final: Path) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside ``final`` (``flock``): one build of a path at a time, the next
+    one waits. The kernel releases the lock of a killed process; the file is removed on release."""
+    lock = final.with_name(f".{final.name}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if _locked(fd, lock, final):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder removed the file this one locked: lock the new one
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        yield
+    finally:
+        os.unlink(lock)
+        os.close(fd)
+
+
+def _locked(fd: int, lock: Path, final: Path) -> bool:
+    """Lock ``fd`` (waiting for another holder); whether it is still the file at ``lock``."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _log.warning("%s is being built by another process: waiting for it to finish", final)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(lock))
+    except FileNotFoundError:
         return False
-    except PermissionError:
-        return True
-    return True
+
+
+def work_folder(final: Path) -> Path:
+    """A new empty ``.<name>.<8 characters>.building`` folder beside ``final``, made like any
+    folder (its mode follows the umask, unlike ``tempfile.mkdtemp``'s 0700)."""
+    while True:
+        work = final.with_name(f".{final.name}.{secrets.token_hex(4)}.building")
+        try:
+            work.mkdir()
+            return work
+        except FileExistsError:
+            continue
 
 
 @contextmanager
 def staged(final: Union[str, Path], mode: Union[str, IndexingMode]) -> Iterator[Path]:
     """Yield an empty work folder; when the block succeeds it becomes ``final``."""
     final = Path(final)
+    _check_target(final, mode)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(final):
+        _check_target(final, mode)  # another process may have built it while this one waited
+        clean_stale(final)
+        work = work_folder(final)
+        try:
+            yield work
+            _replace(work, final)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_target(final: Path, mode: Union[str, IndexingMode]):
     if final.exists():
         if IndexingMode(mode) == IndexingMode.create:
             raise FileExistsError(f"{final} exists; use .indexer(mode='overwrite') to replace it")
@@ -82,14 +118,6 @@ def staged(final: Union[str, Path], mode: Union[str, IndexingMode]) -> Iterator[
             raise FileExistsError(f"{final} is not an index built by milco-pt (no {META} with package_hint "
                                   f"{PACKAGE_HINT!r}), so overwrite will not replace it: remove it yourself "
                                   "or index to another path")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(final)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".building", dir=final.parent))
-    try:
-        yield work
-        _replace(work, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _replace(work: Path, final: Path):
