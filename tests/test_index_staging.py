@@ -4,6 +4,7 @@ left behind (under the path's lock), and folders follow the umask."""
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,41 @@ def test_index_folders_follow_the_umask(tmp_path, umask):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "idx").stat().st_mode) == 0o777 & ~umask
+
+
+def test_an_overwrite_killed_between_its_moves_gets_the_old_index_back(tmp_path):
+    build(tmp_path / "idx", "first")
+    (tmp_path / "idx").rename(tmp_path / ".idx.99999999.old")  # as kill -9 after the first move leaves it
+    with pytest.raises(FileExistsError, match="mode='overwrite'"):
+        with staged(tmp_path / "idx", "create"):
+            pass
+    assert (tmp_path / "idx" / "data.txt").read_text() == "first" and hidden(tmp_path) == []
+
+
+def test_two_builds_of_one_path_run_one_after_the_other(tmp_path):
+    path, inside, release, errors = tmp_path / "idx", threading.Event(), threading.Event(), []
+
+    def first():
+        with staged(path, "create") as work:
+            (work / "data.txt").write_text("first")
+            (work / "pt_meta.json").write_text(json.dumps({"package_hint": "milco-pt"}))
+            inside.set()
+            release.wait(60)
+
+    def second():
+        try:
+            with staged(path, "create") as work:
+                (work / "data.txt").write_text("second")
+        except FileExistsError as e:
+            errors.append(e)
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    inside.wait(60)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive(), "the second build waits for the first one's lock"
+    release.set()
+    for t in threads:
+        t.join(60)
+    assert len(errors) == 1 and "mode='overwrite'" in str(errors[0])
+    assert (path / "data.txt").read_text() == "first" and hidden(tmp_path) == []

@@ -37,13 +37,19 @@ def is_ours(path: Path) -> bool:
 
 def clean_stale(final: Path) -> list[Path]:
     """Remove the ``.<name>.*.building`` and ``.<name>.<pid>.old`` folders of ``final``: called under
-    :func:`build_lock`, so they are a killed build's (a live build of ``final`` holds the lock)."""
+    :func:`build_lock`, so they are a killed build's (a live build of ``final`` holds the lock). An
+    overwrite killed between its two moves left the previous index only as ``.old``: it is moved
+    back to ``final`` instead."""
     pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:[a-z0-9_]{{8}}\.building|\d+\.old)")
     removed = []
-    for p in final.parent.iterdir() if final.parent.is_dir() else ():
-        if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p)
-            removed.append(p)
+    for p in sorted(final.parent.iterdir()) if final.parent.is_dir() else ():
+        if not (pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink()):
+            continue
+        if p.name.endswith(".old") and not final.exists() and is_ours(p):
+            p.rename(final)
+            continue
+        shutil.rmtree(p)
+        removed.append(p)
     return removed
 
 
@@ -100,8 +106,8 @@ def staged(final: Union[str, Path], mode: Union[str, IndexingMode]) -> Iterator[
     _check_target(final, mode)
     final.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(final):
-        _check_target(final, mode)  # another process may have built it while this one waited
         clean_stale(final)
+        _check_target(final, mode)  # another process may have built it while this one waited
         work = work_folder(final)
         try:
             yield work
