@@ -77,6 +77,8 @@ class ForwardIndex(StagedIndex):
     #: whether the engine's scores are the exact dot products of the stored vectors (else a fusion
     #: rescores every candidate from the store)
     exact_scores = True
+    #: whether the engine needs a non-empty vector in the corpus (PISA aborts, Seismic panics)
+    needs_a_term = False
 
     def query_vector(self, vec: dict, where: str = "a query") -> dict:
         """A query vector in the weight space of the stored vectors (``where`` names it in errors)."""
@@ -130,8 +132,8 @@ class ForwardIndexer(StagedIndexer):
     def documents(self, it, work: Path, stats: dict) -> Iterator[tuple[str, dict]]:
         """``(docno, vector as indexed)`` of each record, each also written to the forward store;
         ``stats`` gets ``doc_count`` and, for integer weights, ``sum_of_weights``. Nothing is
-        yielded before a non-empty vector is seen: an empty input, or one whose vectors are all
-        empty (which engines crash on), is an error before the engine starts."""
+        yielded before a non-empty vector is seen: an empty input, or (for the engines that crash
+        on it, ``needs_a_term``) one whose vectors are all empty, is an error before the engine starts."""
         idx = self.index_ref
         stats["doc_count"] = 0
         if idx.scale is not None:
@@ -154,7 +156,9 @@ class ForwardIndexer(StagedIndexer):
                     held = None
         if held == []:
             raise ValueError("nothing to index: the input has no records")
-        if held:
+        if held and not idx.needs_a_term:
+            yield from held
+        elif held:
             zeros = f" (weights below {0.5 / idx.scale:g} round to 0 at scale={idx.scale:g})" if idx.scale else ""
             raise ValueError(f"every document vector of the {len(held)} records is empty{zeros}, so no query could "
                              "match: check the encoder's output (or lower the pruning, raise the scale)")

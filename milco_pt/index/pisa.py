@@ -62,6 +62,7 @@ class PisaImpactIndex(ForwardIndex):
 
     ARTIFACT_FORMAT = "milco-pisa"
     INDEXER = PisaImpactIndexer
+    needs_a_term = True
     SETTINGS = SHOWN = ("column", "scale")
 
     def __init__(self, path: Union[str, Path], *, column: str = "toks", scale: float = DEFAULT_SCALE,

@@ -76,6 +76,7 @@ class SeismicIndex(ForwardIndex):
     SETTINGS = ("column", "large_vocabulary", *BUILD_PARAMS)
     CACHES = (*ForwardIndex.CACHES, "_index")
     max_weight = FLOAT16_MAX  # Seismic stores float16
+    needs_a_term = True
     exact_scores = False  # Seismic's scores are approximate (about 1e-3 off): fusion rescores them
 
     def __init__(self, path: Union[str, Path], *, column: str = "toks", n_postings: int = 3500,
