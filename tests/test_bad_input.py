@@ -71,3 +71,9 @@ def test_pruning_rejects_fractional_k_and_unrankable_weights():
     frame = pd.DataFrame({"docno": ["d0", "d1"], "toks": [{"a": 1.0}, {"a": 0.5, "x": float("nan")}]})
     with pytest.raises(ValueError, match=r"row 1 \(docno 'd1'\), column 'toks': term 'x'"):
         MassPrune(50)(frame)
+
+
+@pytest.mark.parametrize("flag,value", [("--k", "0"), ("--threads", "-1"), ("--k", "2.5")])
+def test_cli_counts_must_be_whole_and_positive(tmp_path, flag, value):
+    res = run_cli("search", "--index", str(tmp_path), "--queries", "q.jsonl", "--output", "r.trec", flag, value)
+    assert res.returncode == 2 and f"argument {flag}:" in res.stderr and "Traceback" not in res.stderr

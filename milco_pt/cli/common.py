@@ -17,6 +17,17 @@ def positive(value: str) -> float:
     return x
 
 
+def count(value: str) -> int:
+    """argparse type: a whole number of at least 1 (results, threads, batch and shard sizes)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def pruner(args):
     from .. import pruning
     fns = []
@@ -46,7 +57,7 @@ def model_args(sp):
     sp.add_argument("--revision", default=None, help="pinned hub revision")
     sp.add_argument("--offline", action="store_true", help="use the local cache only")
     sp.add_argument("--device", default=None)
-    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--no-lowercase", action="store_true",
                     help="keep case (the authors' evaluator lowercases)")
 

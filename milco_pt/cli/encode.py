@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..datasets.formats import read_texts
-from .common import encoding_args, load_milco, model_args, pruner
+from .common import count, encoding_args, load_milco, model_args, pruner
 
 
 def cmd_inspect(args):
@@ -75,7 +75,7 @@ def cmd_encode_shards(args):
 def add_parsers(sub, formatter):
     sp = sub.add_parser("inspect", formatter_class=formatter, help="print the top terms of each view")
     sp.add_argument("text")
-    sp.add_argument("--top", type=int, default=20)
+    sp.add_argument("--top", type=count, default=20)
     sp.add_argument("--query", action="store_true", help="encode as a query (64 tokens)")
     model_args(sp)
     sp.set_defaults(fn=cmd_inspect)
@@ -85,7 +85,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--output", required=True)
     sp.add_argument("--queries", action="store_true", help="encode as queries")
     encoding_args(sp)
-    sp.add_argument("--chunk", type=int, default=1024, help="texts read per encoding step")
+    sp.add_argument("--chunk", type=count, default=1024, help="texts read per encoding step")
     sp.add_argument("--verbose", action="store_true")
     model_args(sp)
     sp.set_defaults(fn=cmd_encode)
@@ -94,7 +94,7 @@ def add_parsers(sub, formatter):
                         "per GPU (torchrun --nproc_per_node N -m milco_pt.cli encode-shards ...)")
     sp.add_argument("--input", required=True, help="jsonl(.gz) with id + text fields, or tsv id<TAB>text")
     sp.add_argument("--output", required=True, help="folder of shards (what exists is skipped)")
-    sp.add_argument("--shard-size", type=int, default=10000)
+    sp.add_argument("--shard-size", type=count, default=10000)
     encoding_args(sp)
     sp.add_argument("--verbose", action="store_true")
     model_args(sp)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..datasets.formats import read_jsonl, read_texts
-from .common import positive
+from .common import count, positive
 
 
 def read_vectors(path: str):
@@ -81,7 +81,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--index", required=True)
     sp.add_argument("--backend", choices=["anserini", "pisa", "seismic"], default="anserini")
     sp.add_argument("--scale", type=positive, default=100, help="quantization: round(weight * scale)")
-    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--threads", type=count, default=1)
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(fn=cmd_index)
 
@@ -89,10 +89,10 @@ def add_parsers(sub, formatter):
     sp.add_argument("--index", required=True)
     sp.add_argument("--queries", required=True, help="jsonl from `encode --queries`")
     sp.add_argument("--output", required=True)
-    sp.add_argument("--k", type=int, default=1000)
+    sp.add_argument("--k", type=count, default=1000)
     sp.add_argument("--query-cut", type=int, default=10, help="Seismic: query terms searched")
     sp.add_argument("--heap-factor", type=float, default=0.7, help="Seismic: block skipping (lower = safer, slower)")
-    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--threads", type=count, default=1)
     sp.add_argument("--run-name", default="milco")
     sp.set_defaults(fn=cmd_search)
 
@@ -103,10 +103,10 @@ def add_parsers(sub, formatter):
     sp.add_argument("--language", default="en", help="pyserini code (en, de, ja, zh, ...) or generic")
     sp.add_argument("--topics", default=None, help="tsv qid<TAB>query or jsonl")
     sp.add_argument("--output", default="run.bm25.trec")
-    sp.add_argument("--k", type=int, default=1000)
+    sp.add_argument("--k", type=count, default=1000)
     sp.add_argument("--k1", type=float, default=0.9)
     sp.add_argument("--b", type=float, default=0.4)
-    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--threads", type=count, default=1)
     sp.add_argument("--id-field", default=None)
     sp.add_argument("--text-field", default=None)
     sp.add_argument("--overwrite", action="store_true")

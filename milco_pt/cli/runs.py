@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from .common import count
+
 
 def cmd_build_ddtp(args):
     import tempfile
@@ -86,7 +88,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--monolingual", default=None,
                     help="languages for the X->X tasks: comma-separated, 'all' or 'none' (default: en,de,fr,ja,ru,zh_CN)")
     sp.add_argument("--no-plot", action="store_true")
-    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")
     sp.add_argument("--max-docs", type=int, default=None, help="per corpus, plus the relevant ones (smoke runs)")
     sp.set_defaults(fn=cmd_demo)
@@ -102,7 +104,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--m3", default="BAAI/bge-m3")
     sp.add_argument("--splade", default="naver/splade-v3")
     sp.add_argument("--e5", default="intfloat/multilingual-e5-small")
-    sp.add_argument("--batch-size", type=int, default=32)
+    sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--out", default=None, help="write the table as CSV")
     sp.set_defaults(fn=cmd_experiment)
 
