@@ -117,6 +117,7 @@ class Encoder(pt.Transformer):
         self.verbose = settings["verbose"]
         self.name: Optional[str] = None
         self._load_kwargs: dict = {}
+        self.saved_options: dict = {}  # options a loaded model restores by itself (not shown by the repr)
 
     def _loaded(self, name: str, **load_kwargs):
         """Mark as loaded by ``from_pretrained(name, **load_kwargs)`` (for the repr); returns self."""
@@ -124,10 +125,15 @@ class Encoder(pt.Transformer):
         self._load_kwargs = {k: v for k, v in load_kwargs.items() if v}
         return self
 
-    def __repr__(self):
+    def _repr_defaults(self) -> dict:
+        """The keyword values the repr leaves out: the constructor's defaults."""
         defaults = {}
         for cls in reversed(type(self).__mro__):
             defaults.update(getattr(cls.__init__, "__kwdefaults__", None) or {})
+        return defaults
+
+    def __repr__(self):
+        defaults = self._repr_defaults()
         cls = type(self).__name__
         args = [f"{k}={v!r}" for k, v in self._kwargs.items() if k not in defaults or v != defaults[k]]
         if self.name is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -197,6 +198,43 @@ def load_model(name_or_path: str, revision: Optional[str] = None, local_files_on
         log.info("ignored %d checkpoint tensors not used at inference (e.g. %s)", len(ignored), ignored[0])
     model.folder = folder
     return model.to(device or "cpu").eval()
+
+
+# -- encoding options saved with a model ------------------------------------------------
+
+OPTIONS_FILE = "milco_pt.json"
+SAVED_OPTIONS = ("query_max_length", "doc_max_length", "lowercase", "drop_special", "views")
+
+
+def read_options(folder: Path) -> dict:
+    """The encoding options saved with a model (``{}`` for a checkpoint saved without them)."""
+    path = Path(folder) / OPTIONS_FILE
+    if not path.exists():
+        return {}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); save the model again") from e
+    return {k: tuple(v) if k == "views" else v for k, v in saved.get("options", {}).items() if k in SAVED_OPTIONS}
+
+
+def write_options(folder: Path, options: dict) -> None:
+    saved = {k: list(v) if k == "views" else v for k, v in options.items() if k in SAVED_OPTIONS}
+    (Path(folder) / OPTIONS_FILE).write_text(json.dumps({"options": saved}, indent=1) + "\n", encoding="utf-8")
+
+
+def with_saved_options(name: str, saved: dict, kwargs: dict) -> dict:
+    """``kwargs`` over the saved options; a warning for each saved option the caller changes, since
+    the vectors then differ from the saved model's."""
+    for k, v in kwargs.items():
+        if k in saved and _canonical(k, v) != _canonical(k, saved[k]):
+            warnings.warn(f"{name} was saved with {k}={saved[k]!r}; encoding with {k}={v!r} as asked gives "
+                          "other vectors than the saved model's", UserWarning, stacklevel=3)
+    return {**saved, **kwargs}
+
+
+def _canonical(key: str, value):
+    return tuple([value] if isinstance(value, str) else value) if key == "views" else value
 
 
 # -- tokenizers -----------------------------------------------------------------------

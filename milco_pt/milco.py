@@ -78,22 +78,35 @@ class Milco(Encoder):
                         **kwargs) -> "Milco":
         """Load a checkpoint: a local folder or a hub id such as ``omai-research/milco-650m``.
 
-        Needs no remote code. Tokenizers come from the folder, else from the ids in its config
-        (or ``m_tokenizer`` / ``en_vocab`` paths); offline with nothing cached, one error lists
-        exactly what to download.
+        ``"milco-mini"`` names the small MILCO shipped with this package (a milco-mini delta file's
+        path loads too), with no download. Needs no remote code. Tokenizers come from the folder,
+        else from the ids in its config (or ``m_tokenizer`` / ``en_vocab`` paths); offline with
+        nothing cached, one error lists exactly what to download. Encoding options saved with the
+        model (:meth:`save_pretrained`) are restored; ``kwargs`` override them, with a warning.
         """
-        from .hub import load_model, load_tokenizers
+        from . import mini
+        from .hub import load_model, load_tokenizers, read_options, with_saved_options
+        if name_or_path == mini.NAME or mini.is_delta(name_or_path):
+            return mini.load(None if name_or_path == mini.NAME else name_or_path,
+                             **with_saved_options(name_or_path, mini.OPTIONS, kwargs))
         model = load_model(name_or_path, revision=revision, local_files_only=local_files_only)
         tok, vocab = load_tokenizers(model.folder, model.config, m_tokenizer, en_vocab, local_files_only)
-        return cls(model, tok, vocab, **kwargs)._loaded(name_or_path, revision=revision,
-                                                        local_files_only=local_files_only)
+        saved = read_options(model.folder)
+        out = cls(model, tok, vocab, **with_saved_options(name_or_path, saved, kwargs))
+        out.saved_options = saved
+        return out._loaded(name_or_path, revision=revision, local_files_only=local_files_only)
 
     def save_pretrained(self, folder, safe_serialization: bool = True):
-        """Save weights, config and both tokenizers; the folder then loads offline."""
-        from .hub import save_tokenizers
+        """Save weights, config, both tokenizers and the encoding options (case, lengths, special
+        tokens, views), so that the folder loads offline and encodes exactly as this model does."""
+        from .hub import save_tokenizers, write_options
         self.model.save_pretrained(folder, safe_serialization=safe_serialization)
         save_tokenizers(folder, self.encoder.m_tokenizer, self.encoder.pivot_names.tolist())
+        write_options(folder, {**self._kwargs, "views": self.views})
         return folder
+
+    def _repr_defaults(self) -> dict:
+        return {**super()._repr_defaults(), **self.saved_options}
 
     # -- plain Python API ---------------------------------------------------------------
 

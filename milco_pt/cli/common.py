@@ -47,19 +47,22 @@ def pruner(args):
 
 def load_milco(args):
     from ..milco import Milco
+    options = {} if args.lowercase is None else {"lowercase": args.lowercase}
     return Milco.from_pretrained(args.model, revision=args.revision, local_files_only=args.offline,
-                                 batch_size=args.batch_size, lowercase=not args.no_lowercase,
-                                 device=args.device, verbose=getattr(args, "verbose", False))
+                                 batch_size=args.batch_size, device=args.device,
+                                 verbose=getattr(args, "verbose", False), **options)
 
 
 def model_args(sp):
-    sp.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local checkpoint folder")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="hub id, local checkpoint folder, or milco-mini "
+                    "(the small MILCO shipped with milco-pt, offline)")
     sp.add_argument("--revision", default=None, help="pinned hub revision")
     sp.add_argument("--offline", action="store_true", help="use the local cache only")
     sp.add_argument("--device", default=None)
     sp.add_argument("--batch-size", type=count, default=32)
-    sp.add_argument("--no-lowercase", action="store_true",
-                    help="keep case (the authors' evaluator lowercases)")
+    sp.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=None,
+                    help="lowercase texts first (default: as saved with the model; else yes, as the "
+                    "authors' evaluator does)")
 
 
 def encoding_args(sp):

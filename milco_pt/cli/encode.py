@@ -67,7 +67,7 @@ def cmd_encode_shards(args):
     rank, world = process_rank()
     done = encode_shards(encode, read_texts(args.input, args.id_field, args.text_field), args.output,
                          shard_size=args.shard_size, info={"model": args.model, "revision": args.revision, "views": list(views),
-                                                   "lowercase": not args.no_lowercase, "topk": args.topk,
+                                                   "lowercase": milco.encoder.lowercase, "topk": args.topk,
                                                    "mass": args.mass, "threshold": args.threshold})
     print(f"rank {rank}/{world}: wrote {len(done)} shards to {args.output}", file=sys.stderr)
 

@@ -88,10 +88,34 @@ def load_delta(model: MilcoModel, path) -> dict:
         return json.loads(f.metadata().get("milco_mini", "{}"))
 
 
-def load(delta, **milco_kwargs):
-    """milco-mini as a :class:`~milco_pt.Milco`: the base parts plus the trained ``delta``."""
+NAME = "milco-mini"
+# milco-mini's encoding options wherever it is used (a caller may still override them):
+# cased text, as e5 reads it; documents cut at 256 tokens (it was trained on 128-token passages)
+OPTIONS = {"lowercase": False, "query_max_length": 64, "doc_max_length": 256}
+
+
+def is_delta(path) -> bool:
+    """Whether ``path`` is a milco-mini delta file (safetensors with milco-mini metadata)."""
+    path = Path(path)
+    if path.suffix != ".safetensors" or not path.is_file():
+        return False
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), "pt") as f:
+            return "milco_mini" in (f.metadata() or {})
+    except Exception:
+        return False
+
+
+def load(delta=None, **milco_kwargs):
+    """milco-mini as a :class:`~milco_pt.Milco`: the base parts plus the trained ``delta`` (default:
+    the shipped one). Same as ``Milco.from_pretrained("milco-mini")`` (or the delta's path)."""
     from ..milco import Milco
     from safetensors import safe_open
+    from .parts import SHIPPED_DELTA
+    delta = Path(delta or SHIPPED_DELTA)
+    if not delta.exists():
+        raise FileNotFoundError(f"no milco-mini delta at {delta}: train one with experiments/train_milco_mini.py --out DIR")
     with safe_open(str(delta), "pt") as f:
         meta = json.loads(f.metadata().get("milco_mini", "{}"))
     config = meta.get("config", {})
@@ -99,7 +123,7 @@ def load(delta, **milco_kwargs):
                              echo=config.get("echo", True))
     load_delta(model, delta)
     model.eval()
-    milco_kwargs.setdefault("lowercase", False)  # trained on cased text, as e5 reads it
-    out = Milco(model, tok, vocab, **milco_kwargs)
-    out.name = f"milco-mini ({Path(delta).name})"
-    return out
+    shipped = delta.resolve() == SHIPPED_DELTA.resolve()
+    out = Milco(model, tok, vocab, **{**OPTIONS, **milco_kwargs})
+    out.saved_options = dict(OPTIONS)
+    return out._loaded(NAME if shipped else str(delta))

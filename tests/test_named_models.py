@@ -1,0 +1,59 @@
+"""Named models: milco-mini loads by name (Python, CLI) with the same vectors,
+and a model's encoding options survive save_pretrained / from_pretrained."""
+import json
+import warnings
+
+import pytest
+
+from milco_pt import Milco
+from milco_pt.mini import SHIPPED_DELTA
+
+from conftest import run_cli
+
+TEXTS = ["Ein schneller Partitionseditor", "高速なパーティションエディタ"]
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return Milco.from_pretrained("milco-mini")
+
+
+def close(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    assert max(abs(a[t] - w) for t, w in b.items()) < 1e-5
+
+
+def test_by_name_and_by_delta_path_are_the_same_model(mini):
+    assert repr(mini) == "Milco.from_pretrained('milco-mini')"
+    assert not mini.encoder.lowercase and mini.doc_max_length == 256
+    other = Milco.from_pretrained(str(SHIPPED_DELTA))
+    for a, b in zip(mini.encode_docs(TEXTS), other.encode_docs(TEXTS)):
+        close(a, b)
+    assert eval(repr(mini), {"Milco": Milco}).encode_queries(TEXTS[:1])[0] == mini.encode_queries(TEXTS[:1])[0]
+
+
+def test_cli_encodes_as_python_does(mini, tmp_path):
+    src = tmp_path / "docs.tsv"
+    src.write_text("".join(f"d{i}\t{t}\n" for i, t in enumerate(TEXTS)), encoding="utf-8")
+    res = run_cli("encode", "--model", "milco-mini", "--input", str(src), "--output", str(tmp_path / "v.jsonl"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "was saved with" not in res.stderr, "the CLI must not override the model's saved options"
+    got = [json.loads(line)["vector"] for line in (tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()]
+    for a, b in zip(got, mini.encode_docs(TEXTS)):
+        close(a, b)
+
+
+def test_save_load_round_trip_keeps_the_options(mini, tmp_path):
+    mini.save_pretrained(tmp_path / "saved")
+    saved = json.loads((tmp_path / "saved" / "milco_pt.json").read_text())["options"]
+    assert saved == {"query_max_length": 64, "doc_max_length": 256, "lowercase": False, "drop_special": False,
+                     "views": ["pivot", "source"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = Milco.from_pretrained(str(tmp_path / "saved"))
+    assert repr(again) == f"Milco.from_pretrained({str(tmp_path / 'saved')!r})"
+    for a, b in zip(again.encode_queries(TEXTS), mini.encode_queries(TEXTS)):
+        close(a, b)
+    with pytest.warns(UserWarning, match=r"saved with lowercase=False; encoding with lowercase=True"):
+        cased = Milco.from_pretrained(str(tmp_path / "saved"), lowercase=True)
+    assert "lowercase=True" in repr(cased)
