@@ -138,3 +138,16 @@ def test_malformed_qrels_name_the_file_and_line(tmp_path):
         read_qrels(path)
     path.write_text("q1 0 d1 2\n\nq2 Q0 d7 0\n")
     assert read_qrels(path).values.tolist() == [["q1", "d1", 2], ["q2", "d7", 0]]
+
+
+def test_sample_keeps_the_relevant_documents_and_variants():
+    ds = datasets.get("ddtp/ja-en/test")
+    small = ds.sample(queries=20, docs=50)
+    topics, qrels, docs = small.get_topics(), small.get_qrels(), small.get_corpus_frame()
+    assert list(topics["qid"]) == list(ds.get_topics()["qid"].head(20))
+    assert set(qrels["qid"]) <= set(topics["qid"]) and set(qrels["docno"]) <= set(docs["docno"])
+    first = list(ds.get_corpus_frame()["docno"].head(50))
+    assert set(first) <= set(docs["docno"]) and len(docs) == len(set(first) | set(qrels["docno"]))
+    hard = small.get_topics("hard")
+    assert set(hard["qid"]) == set(topics["qid"][~topics["shares_latin_word"]])
+    assert repr(small) == "milco_pt.datasets.get('ddtp/ja-en/test').sample(queries=20, docs=50)"

@@ -63,6 +63,28 @@ class Collection(pt.datasets.Dataset):
         """The whole corpus as a frame (small collections)."""
         return pd.DataFrame(list(self.get_corpus_iter()))
 
+    def sample(self, queries: Optional[int] = None, docs: Optional[int] = None) -> "Collection":
+        """The same task cut down (for smoke runs, notebooks on a laptop): the first ``queries``
+        topics (every variant keeps its own subset of them), their relevant documents plus the
+        first ``docs`` others of the corpus, read lazily as the original is."""
+        topics = self.get_topics() if queries is None else self.get_topics().head(queries)
+        keep_q = set(topics["qid"])
+        qrels = self.get_qrels()
+        qrels = qrels[qrels["qid"].isin(keep_q)].reset_index(drop=True)
+        relevant = set(qrels["docno"])
+
+        def corpus():
+            for n, doc in enumerate(self.get_corpus_iter()):
+                if docs is None or n < docs or doc["docno"] in relevant:
+                    yield doc
+
+        def within(variant):
+            return lambda t: (lambda v: v[v["qid"].isin(keep_q)])(variant(t))
+
+        variants = {k: within(f) for k, f in self.variants.items()}
+        return Collection(f"{self.name}.sample(queries={queries!r}, docs={docs!r})", topics.reset_index(drop=True),
+                          qrels, corpus, self.topics_lang, self.corpus_lang, variants)
+
     def get_topics_lang(self) -> Optional[str]:
         return self.topics_lang
 
