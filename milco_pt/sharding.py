@@ -14,7 +14,7 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 MANIFEST = "manifest.json"
 
@@ -65,9 +65,13 @@ def _alive(pid: int) -> bool:
 
 def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tuple[str, str]], out,
                   shard_size: int = 10000, rank: Optional[int] = None, world_size: Optional[int] = None,
-                  info: Optional[dict] = None) -> list[int]:
+                  info: Optional[dict] = None, columns: Optional[Sequence[str]] = None) -> list[int]:
     """Encode this process's unfinished shards of ``pairs`` (``(docno, text)``, the same order in
     every process) with ``encode(texts) -> vectors``; returns the shard numbers it wrote.
+
+    ``columns``: ``encode`` returns one record per text holding these columns (e.g. ``toks``,
+    ``src_toks``, ``combined``, or a dense ``doc_vec`` as a list), all stored and read back by
+    :func:`read_shards`; without it, one vector per text (read back as ``toks``).
 
     ``info`` (model, views, pruning, ...) is recorded in the manifest; a rerun into the same folder
     with other settings is refused, so shards of two encodings never mix. Memory holds one shard."""
@@ -78,6 +82,8 @@ def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tup
     world_size = own_world if world_size is None else world_size
     if not 0 <= rank < world_size:
         raise ValueError(f"rank {rank} is not in [0, {world_size})")
+    if columns is not None:
+        info = {**(info or {}), "columns": list(columns)}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / MANIFEST
@@ -96,7 +102,9 @@ def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tup
 
     def flush(shard: int):
         vecs = encode([t for _, t in chunk])
-        lines = "".join(json.dumps({"id": d, "vector": v}, ensure_ascii=False) + "\n" for (d, _), v in zip(chunk, vecs))
+        rows = ({"id": d, "vector": v} if columns is None else {"id": d, **{c: v[c] for c in columns}}
+                for (d, _), v in zip(chunk, vecs))
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         _write_atomic(out / shard_name(shard), gzip.compress(lines.encode("utf-8"), mtime=0))
         written.append(shard)
 
@@ -125,16 +133,25 @@ def missing_shards(out) -> list[int]:
     return [i for i in range(m["shards"]) if not (out / shard_name(i)).exists()]
 
 
+def read_manifest(out) -> dict:
+    """The folder's manifest (documents, shard size, shards, settings); an error when there is none."""
+    missing_shards(out)
+    return json.loads((Path(out) / MANIFEST).read_text())
+
+
 def read_shards(out) -> Iterator[dict]:
-    """``{docno, toks}`` records of every shard in corpus order; refuses an incomplete folder."""
+    """``{docno, toks}`` records (``{docno, <columns>}`` for an encoding with ``columns``) of every
+    shard in corpus order, one shard in memory at a time; refuses an incomplete folder."""
     out = Path(out)
     missing = missing_shards(out)
     if missing:
         raise FileNotFoundError(f"{out} lacks {len(missing)} shards (first: {shard_name(missing[0])}): run the "
                                 "same encode-shards command again, it encodes only what is missing")
     m = json.loads((out / MANIFEST).read_text())
+    columns = m.get("columns")
     for i in range(m["shards"]):
         with gzip.open(out / shard_name(i), "rt", encoding="utf-8") as f:
             for line in f:
                 rec = json.loads(line)
-                yield {"docno": rec["id"], "toks": rec["vector"]}
+                yield ({"docno": rec["id"], "toks": rec["vector"]} if columns is None
+                       else {"docno": rec["id"], **{c: rec[c] for c in columns}})

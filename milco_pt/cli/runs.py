@@ -65,7 +65,11 @@ def cmd_experiment(args):
     from ..run.experiment import run
     res = run(args.systems.split(","), args.dataset, model=args.model, baseline=args.baseline,
               measure_names=args.measures.split(","), variant=args.variant, out=args.out, alpha=args.alpha,
-              m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size)
+              m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size, work=args.work,
+              dry_run=args.dry_run, num_results=args.k, threads=args.threads, chunk=args.chunk,
+              shard_size=args.shard_size, verbose=True)
+    if args.dry_run:
+        return
     import pandas as pd
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(res.to_string(index=False))
@@ -77,6 +81,14 @@ def cmd_tiny(args):
     tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
     build_tiny(args.path, m_tokenizer=tok, en_vocab=args.en_vocab, seed=args.seed)
     print(f"wrote a random tiny MILCO to {args.path}")
+
+
+def add_run_options(sp):
+    """``--work`` and ``--dry-run``, shared by the commands on the run layer."""
+    sp.add_argument("--work", default=None, help="cache of encodings, indexes and run files, reused by later runs "
+                    "(default: $MILCO_PT_CACHE/work, else ~/.cache/milco-pt/work)")
+    sp.add_argument("--dry-run", action="store_true", help="print what exists and what would be built (with "
+                    "corpus sizes and time estimates where known), build nothing")
 
 
 def add_parsers(sub, formatter):
@@ -106,6 +118,11 @@ def add_parsers(sub, formatter):
     sp.add_argument("--e5", default="intfloat/multilingual-e5-small")
     sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--out", default=None, help="write the table as CSV")
+    add_run_options(sp)
+    sp.add_argument("--k", type=count, default=1000, help="results per query")
+    sp.add_argument("--threads", type=count, default=1, help="search threads")
+    sp.add_argument("--chunk", type=count, default=1000, help="queries per resumable piece of a run file")
+    sp.add_argument("--shard-size", type=count, default=10000, help="documents per vector shard")
     sp.set_defaults(fn=cmd_experiment)
 
     sp = sub.add_parser("train", formatter_class=formatter, help="train MILCO: sap (alignment) or sct (contrastive)")

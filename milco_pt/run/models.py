@@ -1,0 +1,118 @@
+"""The encoders a run may use, named by kind (``milco``, ``milco-mini``, ``m3-sparse``, ``m3-dense``,
+``splade``, ``e5``), loaded on first use, each with a key of everything that fixes its vectors (the
+model id and revision or a hash of its weights, lengths, case, views, device), which names its
+encodings in the work folder."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+
+from .work import files_digest, tensors_digest
+
+#: kind -> (module, class) of the baselines
+BASELINES = {"m3-sparse": ("M3Sparse", "m3"), "m3-dense": ("M3Dense", "m3"), "splade": ("Splade", "splade"),
+             "e5": ("E5", "e5")}
+#: settings of a loaded encoder that do not change its vectors
+NEUTRAL = {"batch_size", "verbose", "device", "text_field"}
+
+
+def _device() -> str:
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Model:
+    """One encoder: a source (hub id, folder, delta file or a loaded encoder) and its kind."""
+
+    def __init__(self, kind: str, source, batch_size: int = 32, revision: Optional[str] = None):
+        self.kind, self.source, self.batch_size, self.revision = kind, source, batch_size, revision
+        self._loaded = None if isinstance(source, (str, Path)) or source is None else source
+        self._key: Optional[dict] = None
+
+    def __repr__(self):
+        return f"Model({self.kind!r}, {self.label!r})"
+
+    @property
+    def label(self) -> str:
+        if isinstance(self.source, (str, Path)):
+            return Path(self.source).name if Path(self.source).exists() else str(self.source)
+        return getattr(self._loaded, "name", None) or self.kind
+
+    def load(self):
+        """The encoder (loaded once)."""
+        if self._loaded is None:
+            if self.source is None:
+                raise ValueError(f"the {self.kind} systems need a model: pass --model (a hub id or a checkpoint folder)")
+            self._loaded = self._load()
+        return self._loaded
+
+    def _load(self):
+        if self.kind == "milco-mini":
+            from ..mini import load
+            return load(self.source, batch_size=self.batch_size)
+        if self.kind == "milco":
+            from ..milco import Milco
+            return Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size)
+        from .. import baselines
+        cls = getattr(baselines, BASELINES[self.kind][0])
+        return cls.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size)
+
+    def key(self) -> dict:
+        """What fixes this model's vectors: its id and revision, or a hash of its weights (a local
+        folder or file, a loaded model), its non-default settings and the device type."""
+        if self._key is None:
+            key = {"kind": self.kind, "device": _device()}
+            if self._loaded is not None:
+                m = self._loaded
+                key.update(model=getattr(m, "name", None) or type(m).__name__,
+                           weights=tensors_digest(m.model),
+                           settings={k: v for k, v in getattr(m, "_kwargs", {}).items() if k not in NEUTRAL})
+            elif self.source is not None and Path(self.source).exists():
+                key.update(model=str(Path(self.source).resolve()), weights=files_digest(self.source))
+            else:
+                key.update(model=str(self.source), revision=self.revision or "main")
+            self._key = key
+        return self._key
+
+    # -- documents --------------------------------------------------------------------------------
+
+    def doc_columns(self) -> list[str]:
+        """The columns of an encoding: MILCO's views and their combination, else the model's own."""
+        m = self.load()
+        if self.kind.startswith("milco"):
+            from ..milco import DOC_COLUMNS
+            return [DOC_COLUMNS[v] for v in m.views] + ["combined"]
+        return [m.doc_column]
+
+    def doc_encoder(self):
+        m = self.load()
+        return m.doc_encoder(outputs=(*m.views, "combined")) if self.kind.startswith("milco") else m.doc_encoder()
+
+    def encode_fn(self):
+        """``texts -> records of doc_columns()`` (dense vectors as lists), for :mod:`milco_pt.sharding`."""
+        enc, columns = self.doc_encoder(), self.doc_columns()
+
+        def encode(texts: list[str]) -> list[dict]:
+            out = enc(pd.DataFrame({"docno": [str(i) for i in range(len(texts))], "text": texts}))
+            return [{c: (v.tolist() if hasattr(v, "tolist") else v) for c, v in zip(columns, row)}
+                    for row in zip(*(out[c] for c in columns))]
+        return encode
+
+
+class Models:
+    """Every kind's :class:`Model` for one run: MILCO from ``milco`` (a hub id, folder or loaded
+    :class:`~milco_pt.Milco`), milco-mini from ``mini`` (default: the shipped delta), the baselines
+    from their hub ids or folders."""
+
+    def __init__(self, milco=None, mini=None, m3: str = "BAAI/bge-m3", splade: str = "naver/splade-v3",
+                 e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, revision: Optional[str] = None):
+        from ..mini import SHIPPED_DELTA
+        hub = {"m3": m3, "splade": splade, "e5": e5}
+        self.models = {"milco": Model("milco", milco, batch_size, revision),
+                       "milco-mini": Model("milco-mini", mini or SHIPPED_DELTA, batch_size)}
+        self.models.update({kind: Model(kind, hub[src], batch_size) for kind, (_, src) in BASELINES.items()})
+
+    def __getitem__(self, kind: str) -> Model:
+        return self.models[kind]
