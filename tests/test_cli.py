@@ -144,3 +144,35 @@ def test_runs_go_to_a_fresh_folder_never_an_existing_one(tmp_path, monkeypatch):
     Path(first).mkdir(parents=True)
     monkeypatch.setattr("time.strftime", lambda fmt: first.split("demo-")[1])
     assert fresh_folder("demo") == first + "-2"
+
+
+def test_eval_equals_ir_measures_on_a_run_file(tmp_path):
+    import ir_measures
+    import pandas as pd
+    import pyterrier as pt
+    from milco_pt import datasets
+    ds = datasets.get("ddtp/de-en/test")
+    qrels = ds.get_qrels()
+    qids = list(ds.get_topics()["qid"][:5])
+    rows = []
+    for n, qid in enumerate(qids):  # the relevant document at rank n, after n wrong ones
+        wrong = [f"x{i}" for i in range(n)]
+        docs = wrong + list(qrels[qrels.qid == qid].docno[:1])
+        rows += [{"qid": qid, "docno": d, "rank": r, "score": 10.0 - r} for r, d in enumerate(docs)]
+    rows.append({"qid": "not-judged", "docno": "x", "rank": 0, "score": 1.0})
+    pt.io.write_results(pd.DataFrame(rows), str(tmp_path / "run.trec"))
+    res = run_cli("eval", str(tmp_path / "run.trec"), "--dataset", "ddtp/de-en/test", "--measures", "RR@10,nDCG@10")
+    assert res.returncode == 0, res.stderr
+    got = dict(line.split("\t") for line in res.stdout.splitlines())
+    run = pd.DataFrame(rows).rename(columns={"qid": "query_id", "docno": "doc_id"})
+    judged = qrels[qrels.qid.isin(qids)].rename(columns={"qid": "query_id", "docno": "doc_id", "label": "relevance"})
+    want = ir_measures.calc_aggregate([ir_measures.RR @ 10], judged, run)
+    assert float(got["RR@10"]) == pytest.approx(list(want.values())[0], abs=1e-4)
+    assert float(got["RR@10"]) == pytest.approx(sum(1 / (n + 1) for n in range(5)) / 5, abs=1e-4)
+    assert "1 of them without qrels" in res.stderr and "averaged over 5 queries" in res.stderr
+    res = run_cli("eval", str(tmp_path / "run.trec"), "--dataset", "ddtp/de-en/test", "--measures", "RR@10",
+                  "--all-judged")
+    n = ds.get_topics()["qid"].nunique()
+    assert float(res.stdout.split("\t")[1]) == pytest.approx(sum(1 / (i + 1) for i in range(5)) / n, abs=1e-4)
+    res = run_cli("eval", str(tmp_path / "run.trec"))
+    assert res.returncode == 2 and "one of them" in res.stderr

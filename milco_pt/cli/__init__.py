@@ -5,6 +5,7 @@
   milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
   milco-pt index --vectors vecs.jsonl --index idx     impact index of encoded vectors (--backend pisa|seismic)
   milco-pt search --index idx --queries q.jsonl --output run.trec
+  milco-pt eval run.trec qrels.txt [--measures nDCG@10,R@100]   measures of a run file (ir_measures)
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
   milco-pt datasets info [ddtp/ja-en/test]          languages, sizes, or one task's counts
@@ -19,7 +20,7 @@ import argparse
 import os
 from pathlib import Path
 
-from . import encode, index, runs
+from . import encode, evaluate, index, runs
 from .index import read_vectors
 
 __all__ = ["main", "build_parser", "read_vectors"]
@@ -43,7 +44,7 @@ def _shows_default(action) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="milco-pt", description=__doc__, formatter_class=HelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    for part in (encode, index, runs):
+    for part in (encode, index, evaluate, runs):
         part.add_parsers(sub, HelpFormatter)
     _help_for_defaults(p)
     return p
