@@ -24,7 +24,7 @@ _compat.install()
 _EXPORTS = {
     "MilcoConfig": "model", "MilcoModel": "model",
     "Milco": "milco", "MilcoQueryEncoder": "milco", "MilcoDocEncoder": "milco", "MilcoScorer": "milco",
-    "combine": "views", "split": "views", "dot": "views",
+    "combine": "views", "split_combined": "views", "split": "views", "dot": "views",
     "TopK": "pruning", "MassPrune": "pruning", "Threshold": "pruning", "top_k": "pruning",
     "mass_prune": "pruning", "threshold": "pruning",
     "ExactIndex": "index", "ExactRetriever": "index", "ImpactIndex": "index", "PisaImpactIndex": "index",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .milco import Milco, MilcoDocEncoder, MilcoQueryEncoder, MilcoScorer
     from .model import MilcoConfig, MilcoModel
     from .pruning import MassPrune, Threshold, TopK, mass_prune, threshold, top_k
-    from .views import combine, dot, split
+    from .views import combine, dot, split, split_combined
 
 
 def lazy_exports(module: str, exports: dict):

@@ -7,6 +7,11 @@ document by its best passage.
     maxp = milco.query_encoder(combined=True) >> index.retriever(1000) >> MaxP(num_results=100)
 
 Passage docnos are ``<docno>%p<i>`` (PyTerrier's convention); :class:`MaxP` maps them back.
+
+Not ``pt.text.sliding`` / ``pt.text.max_passage``: they cut passages by whitespace-separated words,
+which neither splits CJK text nor matches the encoder's budget; here windows are counted in the
+model's own tokens (the paper's 512-token passages), so each passage is exactly what the encoder
+reads, and passage texts are exact character spans of the document.
 """
 from __future__ import annotations
 

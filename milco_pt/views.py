@@ -32,7 +32,7 @@ def combine_all(vectors: dict[str, list[dict]]) -> list[dict]:
     return [combine(p, s) for p, s in zip(vectors.get(PIVOT, [None] * n), vectors.get(SOURCE, [None] * n))]
 
 
-def split(combined: dict) -> tuple[dict, dict]:
+def split_combined(combined: dict) -> tuple[dict, dict]:
     """Inverse of :func:`combine`."""
     pivot, source = {}, {}
     for t, w in combined.items():
@@ -43,6 +43,14 @@ def split(combined: dict) -> tuple[dict, dict]:
         else:
             raise ValueError(f"term {t!r} has neither the e_ nor the m_ prefix of a combined vector")
     return pivot, source
+
+
+def split(combined: dict) -> tuple[dict, dict]:
+    """Deprecated name of :func:`split_combined` (it read as a train/test split)."""
+    import warnings
+    warnings.warn("milco_pt.split is now milco_pt.split_combined; the old name will be removed in the next "
+                  "release", DeprecationWarning, stacklevel=2)
+    return split_combined(combined)
 
 
 def dot(a: dict, b: dict) -> float:

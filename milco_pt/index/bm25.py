@@ -51,6 +51,9 @@ def analyze(text: str, language: str = "en") -> list[str]:
 
 
 def _analyzer(lang: str):
+    """The query analyzer of an index built with ``lang``: the very classes Anserini's
+    ``IndexCollection -language`` uses (``AnalyzerMap``), not pyserini's ``get_lucene_analyzer``, whose
+    own per-language choices (e.g. ``CJKAnalyzer`` for zh and ko) can differ from the indexing analyzer."""
     if lang == "en":
         return java.autoclass("io.anserini.analysis.DefaultEnglishAnalyzer").newDefaultInstance()
     if lang == GENERIC:
