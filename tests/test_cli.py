@@ -36,7 +36,7 @@ def test_encode_tsv_single_view_queries(tiny_path, tmp_path):
 
 
 def test_inspect_prints_both_views(tiny_path):
-    res = run_cli("inspect", "Быстрая лиса", "--model", str(tiny_path), "--top", "3")
+    res = run_cli("inspect", "Быстрая лиса", "--doc", "--model", str(tiny_path), "--top", "3")
     assert res.returncode == 0, res.stderr
     assert "pivot view:" in res.stdout and "source view:" in res.stdout
     out = Milco.from_pretrained(str(tiny_path)).encode_docs(["Быстрая лиса"], combined=False)
@@ -47,7 +47,7 @@ def test_inspect_prints_both_views(tiny_path):
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    res = run_cli("inspect", "x", "--model", "omai-research/milco-650m", "--offline")
+    res = run_cli("inspect", "x", "--query", "--model", "omai-research/milco-650m", "--offline")
     assert res.returncode == 2 and "hf download omai-research/milco-650m" in res.stderr
     assert "Traceback" not in res.stderr
 
@@ -121,11 +121,11 @@ def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, cap
 
     monkeypatch.setattr(encode, "cmd_inspect", deliberate)
     with pytest.raises(SystemExit) as stop:
-        cli.main(["inspect", "x"])
+        cli.main(["inspect", "x", "--doc"])
     assert stop.value.code == 2 and "error: k must be >= 0, got -1" in capsys.readouterr().err
     monkeypatch.setattr(encode, "cmd_inspect", bug)
     with pytest.raises(TypeError, match="NoneType"):
-        cli.main(["inspect", "x"])
+        cli.main(["inspect", "x", "--doc"])
 
 
 def test_help_shows_defaults():
@@ -176,3 +176,8 @@ def test_eval_equals_ir_measures_on_a_run_file(tmp_path):
     assert float(res.stdout.split("\t")[1]) == pytest.approx(sum(1 / (i + 1) for i in range(5)) / n, abs=1e-4)
     res = run_cli("eval", str(tmp_path / "run.trec"))
     assert res.returncode == 2 and "one of them" in res.stderr
+
+
+def test_inspect_says_query_or_document():
+    res = run_cli("inspect", "ein Hund", "--model", "milco-mini")
+    assert res.returncode == 2 and "one of the arguments --query --doc is required" in res.stderr

@@ -1,7 +1,7 @@
 """``milco-pt`` command line: mirrors the Python API, one module per stage (:mod:`.encode`,
 :mod:`.index`, :mod:`.runs`).
 
-  milco-pt inspect "some text" [--model M]          top terms of each view
+  milco-pt inspect "some text" --query|--doc [--model milco-mini]   top terms of each view
   milco-pt encode --input docs.jsonl --output vecs.jsonl [--model M] [--views ...] [--mass 90]
   milco-pt index --vectors vecs.jsonl --index idx     impact index of encoded vectors (--backend pisa|seismic)
   milco-pt search --index idx --queries q.jsonl --output run.trec
@@ -38,7 +38,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def _shows_default(action) -> bool:
     return (bool(action.option_strings) and not action.required
-            and action.default not in (None, False, argparse.SUPPRESS))
+            and action.default not in (None, argparse.SUPPRESS) and not isinstance(action.default, bool))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -76,7 +76,9 @@ def add_parsers(sub, formatter):
     sp = sub.add_parser("inspect", formatter_class=formatter, help="print the top terms of each view")
     sp.add_argument("text")
     sp.add_argument("--top", type=count, default=20)
-    sp.add_argument("--query", action="store_true", help="encode as a query (64 tokens)")
+    as_what = sp.add_mutually_exclusive_group(required=True)
+    as_what.add_argument("--query", action="store_true", help="encode as a query (the model's query length)")
+    as_what.add_argument("--doc", action="store_true", help="encode as a document (the model's document length)")
     model_args(sp)
     sp.set_defaults(fn=cmd_inspect)
 
@@ -86,7 +88,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--queries", action="store_true", help="encode as queries")
     encoding_args(sp)
     sp.add_argument("--chunk", type=count, default=1024, help="texts read per encoding step")
-    sp.add_argument("--verbose", action="store_true")
+    sp.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bars")
     model_args(sp)
     sp.set_defaults(fn=cmd_encode)
 
@@ -96,6 +98,6 @@ def add_parsers(sub, formatter):
     sp.add_argument("--output", required=True, help="folder of shards (what exists is skipped)")
     sp.add_argument("--shard-size", type=count, default=10000)
     encoding_args(sp)
-    sp.add_argument("--verbose", action="store_true")
+    sp.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bars")
     model_args(sp)
     sp.set_defaults(fn=cmd_encode_shards)
