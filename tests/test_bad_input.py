@@ -77,3 +77,15 @@ def test_pruning_rejects_fractional_k_and_unrankable_weights():
 def test_cli_counts_must_be_whole_and_positive(tmp_path, flag, value):
     res = run_cli("search", "--index", str(tmp_path), "--queries", "q.jsonl", "--output", "r.trec", flag, value)
     assert res.returncode == 2 and f"argument {flag}:" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_offline_ir_datasets_load_says_what_to_download_and_where():
+    import requests
+    from milco_pt.datasets.standard import _downloading
+
+    def offline():
+        yield from ()
+        raise requests.exceptions.ConnectionError("Failed to resolve 'huggingface.co'")
+
+    with pytest.raises(FileNotFoundError, match=r"ir_datasets export miracl/sw/dev queries > /dev/null.*IR_DATASETS_HOME"):
+        list(_downloading("miracl/sw/dev", "queries", offline))

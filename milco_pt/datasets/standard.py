@@ -27,6 +27,23 @@ def _doc_text(title: str, text: str, title_sep: Optional[str], lowercase: bool) 
     return out.lower() if lowercase else out
 
 
+def _downloading(name: str, part: str, iterate):
+    """``iterate()``'s items; a failed download (offline) becomes an error saying what to fetch and where
+    to put it."""
+    try:
+        yield from iterate()
+    except OSError as e:
+        if isinstance(e, FileNotFoundError) and "ir_datasets export" in str(e):
+            raise
+        import ir_datasets.util
+        home = ir_datasets.util.home_path()
+        raise FileNotFoundError(
+            f"ir_datasets cannot read the {part} of {name!r} here ({str(e).splitlines()[0][:160]}). On a machine "
+            f"with internet run `ir_datasets export {name} {part} > /dev/null` (once per part: docs, queries, "
+            f"qrels), then copy that machine's ir_datasets folder (~/.ir_datasets unless IR_DATASETS_HOME is "
+            f"set) to {home} here, or point IR_DATASETS_HOME at the copy") from e
+
+
 def irds(name: str, *, lowercase: bool = False, title_sep: Optional[str] = " ") -> Collection:
     """Any ir_datasets collection (``miracl/ja/dev``, ``beir/scifact/test``, ...): documents are
     ``title + title_sep + text`` (``title_sep=None`` drops titles), optionally lowercased."""
@@ -35,15 +52,15 @@ def irds(name: str, *, lowercase: bool = False, title_sep: Optional[str] = " ") 
     lang = ds.queries_lang() if hasattr(ds, "queries_lang") else None
 
     def topics():
-        rows = [(q.query_id, q.default_text()) for q in ds.queries_iter()]
+        rows = [(q.query_id, q.default_text()) for q in _downloading(name, "queries", ds.queries_iter)]
         return pd.DataFrame(rows, columns=["qid", "query"])
 
     def qrels():
-        rows = [(r.query_id, r.doc_id, int(r.relevance)) for r in ds.qrels_iter()]
+        rows = [(r.query_id, r.doc_id, int(r.relevance)) for r in _downloading(name, "qrels", ds.qrels_iter)]
         return pd.DataFrame(rows, columns=["qid", "docno", "label"])
 
     def corpus():
-        for d in ds.docs_iter():
+        for d in _downloading(name, "docs", ds.docs_iter):
             yield {"docno": d.doc_id, "text": _doc_text(getattr(d, "title", ""), d.text, title_sep, lowercase)}
 
     return Collection(f"milco_pt.datasets.get({('irds:' + name)!r})", topics, qrels, corpus, lang,
