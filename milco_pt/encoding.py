@@ -54,7 +54,13 @@ class BatchEncoder:
     Texts are encoded longest first so that batches carry little padding (the vectors do not
     depend on batching); empty or whitespace-only texts get :meth:`empty` without a forward pass.
     The ``options`` of :meth:`encode_batches` reach every hook (e.g. ``is_query``, ``views``).
+
+    ``token_budget`` (off by default): tokenize first, sort by token count and fill each batch up to
+    that many padded tokens (batch size x its longest text) instead of a fixed number of texts, so
+    short texts travel in large batches and padding waste is small (for GPUs; same vectors).
     """
+
+    token_budget: Optional[int] = None
 
     def __init__(self, model, tokenizer, *, device: Optional[str] = None, precision: str = "auto"):
         self.model = model
@@ -80,18 +86,53 @@ class BatchEncoder:
         """An item per text, in input order; ``verbose`` shows a progress bar of batches."""
         texts = [self.prepare(t, **options) for t in texts]
         out = [self.empty(**options) for _ in texts]
-        todo = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: -len(texts[i]))
-        batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        batches = self._token_batches(texts, todo, max_length) if self.token_budget else \
+            self._count_batches(texts, todo, max_length, batch_size)
         if verbose:
             batches = pt.tqdm(batches, desc=desc, unit="batch")
-        for batch in batches:
-            enc = self.tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                                 max_length=max_length, return_tensors="pt")
+        for batch, enc in batches:
             enc = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask")}
             with torch.inference_mode(), autocast(self.device, self.precision):
                 for i, item in zip(batch, self.encode_batch(enc, **options)):
                     out[i] = item
         return out
+
+    def _count_batches(self, texts, todo, max_length, batch_size) -> "_Batches":
+        """``batch_size`` texts a batch, longest (in characters) first, tokenized when reached."""
+        todo = sorted(todo, key=lambda i: -len(texts[i]))
+        batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
+        return _Batches(batches, lambda b: self.tokenizer([texts[i] for i in b], padding=True, truncation=True,
+                                                          max_length=max_length, return_tensors="pt"))
+
+    def _token_batches(self, texts, todo, max_length) -> "_Batches":
+        """Batches of at most ``token_budget`` padded tokens, by decreasing token count."""
+        ids = self.tokenizer([texts[i] for i in todo], truncation=True, max_length=max_length)["input_ids"]
+        order = sorted(range(len(todo)), key=lambda k: -len(ids[k]))
+        batches, current = [], []
+        for k in order:
+            if current and len(ids[current[0]]) * (len(current) + 1) > self.token_budget:
+                batches.append(current)
+                current = []
+            current.append(k)
+        batches += [current] if current else []
+        by_position = dict(zip(todo, ids))
+        return _Batches([[todo[k] for k in b] for b in batches],
+                        lambda b: self.tokenizer.pad({"input_ids": [by_position[i] for i in b]}, return_tensors="pt"))
+
+
+class _Batches:
+    """Batches of text positions, each tokenized when iterated: ``(positions, encoding)`` pairs."""
+
+    def __init__(self, batches: list[list[int]], tokenize):
+        self.batches, self.tokenize = batches, tokenize
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        for batch in self.batches:
+            yield batch, self.tokenize(batch)
 
 
 class Encoder(pt.Transformer):

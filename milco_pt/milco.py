@@ -46,7 +46,7 @@ class Milco(Encoder):
                  query_max_length: int = 64, doc_max_length: int = 512, lowercase: bool = True,
                  drop_special: bool = False, views=VIEWS, text_field: str = "text",
                  device: Optional[str] = None, precision: str = "auto", verbose: bool = False,
-                 name: Optional[str] = None):
+                 token_budget: Optional[int] = None, name: Optional[str] = None):
         """
         Args:
             model: a :class:`~milco_pt.model.MilcoModel`.
@@ -56,11 +56,12 @@ class Milco(Encoder):
             drop_special: remove ``<s>`` / ``</s>`` from the source view (authors keep them).
             views: the views the encoders produce by default (``pivot``, ``source``).
             precision: ``auto`` (bf16 autocast on GPU, fp32 on CPU), ``fp32``, ``bf16``, ``fp16``.
+            token_budget: batch by padded tokens instead of ``batch_size`` texts (less padding on GPUs).
         """
         super().__init__(dict(batch_size=batch_size, query_max_length=query_max_length,
                               doc_max_length=doc_max_length, lowercase=lowercase,
                               drop_special=drop_special, views=check_views(views), text_field=text_field,
-                              device=device, precision=precision, verbose=verbose))
+                              device=device, precision=precision, verbose=verbose, token_budget=token_budget))
         self.model = model
         self.views = check_views(views)
         if not model.config.echo:
@@ -71,6 +72,7 @@ class Milco(Encoder):
         self.name = name
         self.encoder = ViewEncoder(model, m_tokenizer, en_vocab, device=device, lowercase=lowercase,
                                    drop_special=drop_special, precision=precision)
+        self.encoder.token_budget = token_budget
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, revision: Optional[str] = None,

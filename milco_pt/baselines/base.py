@@ -20,11 +20,12 @@ class TextEncoder(BatchEncoder, Encoder):
 
     def __init__(self, model, tokenizer, *, batch_size: int = 32, query_max_length: int = 64,
                  doc_max_length: int = 512, text_field: str = "text", device: Optional[str] = None,
-                 precision: str = "auto", verbose: bool = False):
+                 precision: str = "auto", verbose: bool = False, token_budget: Optional[int] = None):
         BatchEncoder.__init__(self, model, tokenizer, device=device, precision=precision)
         Encoder.__init__(self, dict(batch_size=batch_size, query_max_length=query_max_length,
                                     doc_max_length=doc_max_length, text_field=text_field, device=device,
-                                    precision=precision, verbose=verbose))
+                                    precision=precision, verbose=verbose, token_budget=token_budget))
+        self.token_budget = token_budget
         self.max_positions = self._max_positions(model)
 
     @classmethod
