@@ -181,3 +181,16 @@ def test_eval_equals_ir_measures_on_a_run_file(tmp_path):
 def test_inspect_says_query_or_document():
     res = run_cli("inspect", "ein Hund", "--model", "milco-mini")
     assert res.returncode == 2 and "one of the arguments --query --doc is required" in res.stderr
+
+
+def test_bm25_is_quiet_unless_verbose(tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"docno": "d1", "text": "the quick brown fox"}\n'
+                                      '{"docno": "d2", "text": "der faule Hund"}\n', encoding="utf-8")
+    (tmp_path / "t.tsv").write_text("q1\tfox\n", encoding="utf-8")
+    args = ["bm25", "--corpus", str(tmp_path / "c.jsonl"), "--topics", str(tmp_path / "t.tsv"),
+            "--output", str(tmp_path / "run.trec")]
+    quiet = run_cli(*args, "--index", str(tmp_path / "a"))
+    loud = run_cli(*args, "--index", str(tmp_path / "b"), "--verbose")
+    assert quiet.returncode == 0 and loud.returncode == 0
+    assert "INFO" not in quiet.stdout + quiet.stderr and "INFO" in loud.stdout + loud.stderr
+    assert len((quiet.stdout + quiet.stderr).splitlines()) <= 3

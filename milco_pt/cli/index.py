@@ -26,7 +26,8 @@ def read_vectors(path: str):
 def cmd_index(args):
     from ..index import sparse_index
     kwargs = {"scale": args.scale} if args.backend != "seismic" else {}
-    index = sparse_index(args.index, backend=args.backend, meta={"source": args.vectors}, **kwargs)
+    index = sparse_index(args.index, backend=args.backend, meta={"source": args.vectors}, verbose=args.verbose,
+                         **kwargs)
     index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(
         read_vectors(args.vectors))
     print(f"indexed {len(index)} documents into {args.index} ({args.backend})", file=sys.stderr)
@@ -58,7 +59,7 @@ def _write_run(res, output: str, run_name: str, n_queries: int):
 def cmd_bm25(args):
     import pandas as pd
     from ..index.bm25 import BM25Index
-    index = BM25Index(args.index, language=args.language)
+    index = BM25Index(args.index, language=args.language, verbose=args.verbose)
     if args.corpus and (args.overwrite or not index.built()):
         docs = ({"docno": i, "text": t} for i, t in read_texts(args.corpus, args.id_field, args.text_field))
         index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(docs)
@@ -83,6 +84,7 @@ def add_parsers(sub, formatter):
     sp.add_argument("--scale", type=positive, default=100, help="quantization: round(weight * scale)")
     sp.add_argument("--threads", type=count, default=1)
     sp.add_argument("--overwrite", action="store_true")
+    sp.add_argument("--verbose", action="store_true", help="the engines' own log lines (Anserini's INFO lines)")
     sp.set_defaults(fn=cmd_index)
 
     sp = sub.add_parser("search", formatter_class=formatter, help="search an impact index (any backend) with encoded queries; TREC run out")
@@ -111,4 +113,5 @@ def add_parsers(sub, formatter):
     sp.add_argument("--text-field", default=None)
     sp.add_argument("--overwrite", action="store_true")
     sp.add_argument("--run-name", default="bm25")
+    sp.add_argument("--verbose", action="store_true", help="Anserini's own log lines while indexing")
     sp.set_defaults(fn=cmd_bm25)
