@@ -17,8 +17,17 @@ import pyterrier as pt
 import torch
 
 
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
+
+
+def blank(text: str) -> bool:
+    """Whether a text holds nothing to encode: whitespace and zero-width characters only."""
+    return not text.translate(ZERO_WIDTH).strip()
+
+
 def check_texts(texts: Sequence, column: str, ids: Optional[Sequence] = None) -> list[str]:
-    """Validate input texts: a None/NaN or non-string value is an error naming its row."""
+    """Validate input texts: a None/NaN or non-string value, or one that is not valid Unicode (a
+    lone surrogate), is an error naming its row."""
     out = []
     for i, t in enumerate(texts):
         where = f"row {i}" + (f" ({ids[i]!r})" if ids is not None else "")
@@ -27,6 +36,12 @@ def check_texts(texts: Sequence, column: str, ids: Optional[Sequence] = None) ->
                              f"e.g. df.dropna(subset=[{column!r}]) or df.fillna({{{column!r}: ''}})")
         if not isinstance(t, str):
             raise TypeError(f"{where}: {column!r} must be a string, got {type(t).__name__} {t!r}")
+        if not t.isascii():
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError(f"{where}: {column!r} holds {t[e.start:e.end]!r}, not valid Unicode text (a lone "
+                                 "surrogate, e.g. from a broken decode); fix or drop that row") from None
         out.append(t)
     return out
 
@@ -52,7 +67,8 @@ class BatchEncoder:
     """Runs a model over texts in batches and returns one item (a vector) per text.
 
     Texts are encoded longest first so that batches carry little padding (the vectors do not
-    depend on batching); empty or whitespace-only texts get :meth:`empty` without a forward pass.
+    depend on batching); empty texts, or texts of whitespace and zero-width characters only, get
+    :meth:`empty` without a forward pass.
     The ``options`` of :meth:`encode_batches` reach every hook (e.g. ``is_query``, ``views``).
 
     ``token_budget`` (off by default): tokenize first, sort by token count and fill each batch up to
@@ -86,7 +102,7 @@ class BatchEncoder:
         """An item per text, in input order; ``verbose`` shows a progress bar of batches."""
         texts = [self.prepare(t, **options) for t in texts]
         out = [self.empty(**options) for _ in texts]
-        todo = [i for i, t in enumerate(texts) if t.strip()]
+        todo = [i for i, t in enumerate(texts) if not blank(t)]
         batches = self._token_batches(texts, todo, max_length) if self.token_budget else \
             self._count_batches(texts, todo, max_length, batch_size)
         if verbose:

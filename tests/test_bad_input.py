@@ -89,3 +89,10 @@ def test_offline_ir_datasets_load_says_what_to_download_and_where():
 
     with pytest.raises(FileNotFoundError, match=r"ir_datasets export miracl/sw/dev queries > /dev/null.*IR_DATASETS_HOME"):
         list(_downloading("miracl/sw/dev", "queries", offline))
+
+
+def test_encoders_treat_zero_width_only_text_as_blank_and_name_lone_surrogates(milco):
+    vecs = milco.encode_docs(["\u200b\u200d\ufeff", " \u2060 ", "fox"], combined=False)
+    assert [bool(v) for v in vecs["pivot"]] == [False, False, True]
+    with pytest.raises(ValueError, match=r"row 1: 'text' holds '\\ud800', not valid Unicode text"):
+        milco.encode_docs(["fine", "bad \ud800 text"])  # (pandas' arrow strings refuse such text already)
