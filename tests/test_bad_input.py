@@ -96,3 +96,17 @@ def test_encoders_treat_zero_width_only_text_as_blank_and_name_lone_surrogates(m
     assert [bool(v) for v in vecs["pivot"]] == [False, False, True]
     with pytest.raises(ValueError, match=r"row 1: 'text' holds '\\ud800', not valid Unicode text"):
         milco.encode_docs(["fine", "bad \ud800 text"])  # (pandas' arrow strings refuse such text already)
+
+
+def test_truncated_index_metadata_names_the_file(tmp_path):
+    from milco_pt.index import ImpactIndex
+    from milco_pt.index.integrity import DamagedIndexError
+    path = tmp_path / "idx"
+    ImpactIndex(path, verbose=False).index([{"docno": "d1", "toks": {"a": 1.0}}])
+    meta = path / "pt_meta.json"
+    text = meta.read_text()
+    meta.write_text(text[:text.index('"column"')])  # cut after it names milco-pt
+    with pytest.raises(DamagedIndexError, match=r"idx is damaged \(pt_meta.json is not valid JSON.*mode='overwrite'"):
+        ImpactIndex(path).meta()
+    rebuilt = ImpactIndex(path, verbose=False).indexer(mode="overwrite").index([{"docno": "d2", "toks": {"b": 2.0}}])
+    assert len(rebuilt) == 1 and rebuilt.meta()["doc_count"] == 1

@@ -21,7 +21,7 @@ import pandas as pd
 import pyterrier as pt
 
 from .checks import check_num_results, docno_of
-from .integrity import digest, verify
+from .integrity import DamagedIndexError, digest, verify
 from .staging import META, PACKAGE_HINT, IndexingMode, staged
 
 __all__ = ["IndexingMode", "staged", "native_output", "check_record", "read_records", "write_meta", "folder_bytes",
@@ -132,7 +132,10 @@ class StagedIndex(pt.Artifact, pt.Indexer):
         for name in self.SETTINGS:
             setattr(self, name, settings[name])
         if self.built():
-            m = self.meta()
+            try:
+                m = self.meta()
+            except DamagedIndexError:
+                return  # kept as given: overwriting it is allowed, reading it is the error
             for name in self.SETTINGS:
                 setattr(self, name, m[name])
 
@@ -152,8 +155,15 @@ class StagedIndex(pt.Artifact, pt.Indexer):
         """The index's ``pt_meta.json``."""
         if not self.built():
             raise FileNotFoundError(f"no complete {type(self).__name__} at {self.path}")
-        with open(Path(self.path) / META, encoding="utf-8") as f:
-            return json.load(f)
+        path = Path(self.path) / META
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DamagedIndexError(f"index at {self.path} is damaged ({path.name} is not valid JSON: {e}): "
+                                    f"rebuild it with {type(self).__name__}({str(self.path)!r}, ...)"
+                                    ".indexer(mode='overwrite').index(...), or remove the folder and build it "
+                                    "again where overwrite cannot tell it is an index") from e
 
     def opened(self) -> dict:
         """:meth:`meta`, once the index's files are checked against the digest recorded at build time

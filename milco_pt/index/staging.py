@@ -27,12 +27,16 @@ class IndexingMode(Enum):
 
 
 def is_ours(path: Path) -> bool:
-    """Whether ``path`` is a built index of this package (``pt_meta.json`` names milco-pt)."""
+    """Whether ``path`` is a built index of this package (``pt_meta.json`` names milco-pt; a damaged,
+    truncated one still does when it names milco-pt before its cut)."""
     try:
-        with open(Path(path) / META, encoding="utf-8") as f:
-            return json.load(f).get("package_hint") == PACKAGE_HINT
-    except (OSError, ValueError, AttributeError):
+        text = (Path(path) / META).read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return False
+    try:
+        return json.loads(text).get("package_hint") == PACKAGE_HINT
+    except (ValueError, AttributeError):
+        return f'"package_hint": "{PACKAGE_HINT}"' in text
 
 
 def clean_stale(final: Path) -> list[Path]:
