@@ -25,7 +25,7 @@ def delta(tmp_path_factory):
 
 def test_demo_smoke(delta, tmp_path):
     table = run(str(tmp_path), str(delta), languages=["de", "ja"], monolingual=["de", "ja"], max_queries=6, max_docs=40,
-                batch_size=16)
+                batch_size=16, work=tmp_path / "work")
     saved = pd.read_csv(tmp_path / "demo.csv")
     assert list(saved.columns) == ["task", "system", "measure", "value"]
     assert {"de-en", "ja-en", "de-de", "ja-ja", "avg X->en", "avg X->X"} <= set(saved["task"])
@@ -36,3 +36,8 @@ def test_demo_smoke(delta, tmp_path):
     curve = pd.read_csv(tmp_path / "demo_pruning.csv")
     mass = curve[curve["method"] == "mass"].sort_values("level")
     assert mass["terms_per_doc"].is_monotonic_decreasing, "more mass pruned, fewer terms"
+    assert len(list((tmp_path / "work" / "runs").glob("*.run"))) == 4 * 4, "a cached run file per system and task"
+    again = run(str(tmp_path / "again"), str(delta), languages=["de", "ja"], monolingual=["de", "ja"], max_queries=6,
+                max_docs=40, batch_size=16, work=tmp_path / "work", plot=False)
+    assert again.equals(table), "the second run reads the cached run files: the same table"
+    assert len(list((tmp_path / "work" / "runs").glob("*.run"))) == 16

@@ -1,6 +1,8 @@
-"""Shared by the table scripts: arguments, the smoke setup (a tiny random MILCO and small
-collections in the upstream formats, built from real DDTP text), and printing our numbers next
-to the paper's (``experiments/paper/*.csv``)."""
+"""Shared by the table scripts: arguments, the run layer they all go through (encodings, indexes and
+run files cached in ``--work``, so tasks and scripts that search the same documents encode and index
+them once; the smoke runs take the same path with a scratch work folder), the smoke setup (a tiny
+random MILCO and small collections in the upstream formats, built from real DDTP text), and printing
+our numbers next to the paper's (``experiments/paper/*.csv``)."""
 from __future__ import annotations
 
 import argparse
@@ -23,12 +25,16 @@ def parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true", help="tiny random model on tiny fixtures (CI)")
     p.add_argument("--out", default="results/tables")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--work", default=None, help="cache of encodings, indexes and run files shared by every script "
+                   "(default: $MILCO_PT_CACHE/work, else ~/.cache/milco-pt/work; --smoke: a scratch folder)")
     return p
 
 
 def smoke_root() -> Path:
     """A scratch folder for smoke runs; IR_DATASETS_HOME points into it (before ir_datasets loads)."""
+    global SMOKE_WORK
     root = Path(tempfile.mkdtemp(prefix="milco-smoke-"))
+    SMOKE_WORK = root / "work"
     os.environ["IR_DATASETS_HOME"] = str(root / "irds")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return root
@@ -50,22 +56,25 @@ def load_milco(model: str, batch_size: int):
     return Milco.from_pretrained(model, batch_size=batch_size)
 
 
-_SHARED: dict = {}
-_CORPUS_KEYS: dict = {}  # id(ds) -> (ds, corpus digest): each dataset's corpus is read once
+SMOKE_WORK = None  # the scratch work folder of a smoke run
 
 
-def shared(ds, what: str, make):
-    """``make(docs)`` once per distinct corpus: tasks that search the same documents (e.g. every
-    DDTP X->en task) encode and index them once."""
-    import hashlib
-    docs = None
-    if id(ds) not in _CORPUS_KEYS:
-        docs = pd.DataFrame(list(ds.get_corpus_iter()))
-        _CORPUS_KEYS[id(ds)] = (ds, hashlib.sha1("\n".join(docs["docno"].astype(str)).encode()).hexdigest())
-    key = (_CORPUS_KEYS[id(ds)][1], what)
-    if key not in _SHARED:
-        _SHARED[key] = make(docs if docs is not None else pd.DataFrame(list(ds.get_corpus_iter())))
-    return _SHARED[key]
+def runner(args, milco, num_results: int = 100, **options):
+    """The run layer for a table script: ``milco`` (loaded) as the MILCO model, ``--work`` as cache."""
+    from milco_pt.run.experiment import runner as make
+    return make(milco, args.work or SMOKE_WORK, batch_size=args.batch_size, num_results=num_results, **options)
+
+
+def corpus(ds, name=None):
+    """The run layer's corpus of a collection (``name``: its dataset name, to remember its fingerprint)."""
+    from milco_pt.run.experiment import corpus_of
+    return corpus_of(ds, name)
+
+
+def run_named(args, systems, name, milco, **kwargs):
+    """``milco_pt.run.experiment.run`` of named systems on dataset ``name``, in the script's work folder."""
+    from milco_pt.run.experiment import run
+    return run(systems, name, model=milco, work=args.work or SMOKE_WORK, batch_size=args.batch_size, **kwargs)
 
 
 def paper_values(table: str, select: dict, columns=None) -> dict:

@@ -5,7 +5,7 @@ Anserini impact index), next to the paper's MILCO ① row.
         (full: 18 MIRACL corpora, ~106M passages in all; plan GPU encoding and about a day)
     python experiments/tables/table01_miracl.py --smoke       # tiny model, DDTP text in MIRACL's format
 """
-from common import load_milco, paper_values, parser, report, smoke_miracl
+from common import load_milco, paper_values, parser, report, run_named, smoke_miracl
 
 SMOKE = ("sw", "yo")
 
@@ -15,12 +15,11 @@ def main():
     if args.smoke:
         args.model, langs = smoke_miracl(list(SMOKE)), list(SMOKE)
     from milco_pt.datasets.standard import MIRACL_LANGS
-    from milco_pt.run.experiment import run
     langs = args.languages.split(",") if args.languages else (langs if args.smoke else list(MIRACL_LANGS))
     milco = load_milco(args.model, args.batch_size)
     ours = {}
     for lang in langs:
-        res = run(["milco"], f"miracl/{lang}/dev", model=milco, measure_names=["nDCG@10"], num_results=100)
+        res = run_named(args, ["milco"], f"miracl/{lang}/dev", milco, measure_names=["nDCG@10"], num_results=100)
         ours[lang] = 100 * float(res["nDCG@10"][0])
     report("table01_miracl", ours, paper_values("table01_miracl_ndcg10.csv", {"config": "1"}, langs), args.out)
 

@@ -8,7 +8,7 @@ Seismic), or any collection with --dataset. Also the latency-vs-nDCG plot.
         --languages ja --out results/ddtp
     python experiments/tables/table05_latency.py --smoke
 """
-from common import PAPER, encoded, load_milco, parser, smoke_model, smoke_root
+from common import PAPER, corpus, encoded, load_milco, parser, runner, smoke_model, smoke_root
 
 LEVELS = (0, 10, 30, 50, 60)
 
@@ -25,44 +25,47 @@ def main():
         write_miracl(root / "irds", lang, *ddtp_sample("en", "en", n_queries=20, n_docs=200))
         args.model = smoke_model(root)
     import os
-    import tempfile
     import time
     from pathlib import Path
 
     import numpy as np
     import pandas as pd
-    from milco_pt.index import sparse_index
     from milco_pt.datasets import get
-    from milco_pt.run.experiment import run
-    from milco_pt.run.plots import latency_curve
     from milco_pt.pruning import mass_prune
+    from milco_pt.run.experiment import run
+    from milco_pt.run.pipeline import SparseIndex
+    from milco_pt.run.plots import latency_curve
     milco = load_milco(args.model, args.batch_size)
-    ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
-    docs = milco.doc_encoder(combined=True)(pd.DataFrame(list(ds.get_corpus_iter())))
+    name = (args.dataset or "miracl/{lang}/dev").format(lang=lang)
+    ds = get(name)
+    layer = runner(args, milco)
+    enc = layer.context(corpus(ds, name)).encoding("milco")  # encoded once; every index is built from its shards
     queries = milco.query_encoder(combined=True)(ds.get_topics()[["qid", "query"]])
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    for p in LEVELS:
+        terms = [0, 0]
+        for rec in enc.records(layer.work):
+            terms[0] += len(mass_prune(rec["combined"], p))
+            terms[1] += 1
         for backend in backends:
-            for p in LEVELS:
-                pruned = docs.assign(toks=[mass_prune(v, p) for v in docs["toks"]])
-                index = sparse_index(Path(tmp) / f"{backend}-p{p}", backend=backend, verbose=False,
-                                     meta={"mass_pruning": p}).index(pruned)
-                one = index.retriever(num_results=1000)
-                one(queries.head(3))
-                times = []
-                for i in range(len(queries)):
-                    started = time.perf_counter()
-                    one(queries.iloc[[i]])
-                    times.append(1000 * (time.perf_counter() - started))
+            index = SparseIndex(enc, "combined", backend, prune=("mass", p) if p else None).build(layer.work, False)
+            one = index.retriever(num_results=1000, query_column="query_toks")
+            one(queries.head(3))
+            times = []
+            for i in range(len(queries)):
                 started = time.perf_counter()
-                index.retriever(num_results=1000, threads=os.cpu_count() or 1)(queries)
-                qps = len(queries) / (time.perf_counter() - started)
-                res = run([encoded(queries) >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
-                rows.append({"backend": backend, "label": f"{backend} p={p}", "mass_pruning": p,
-                             "terms_per_doc": float(pruned["toks"].map(len).mean()),
-                             "index_mb": round(index.meta()["index_bytes"] / 2 ** 20, 2),
-                             "latency_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
-                             "qps": qps, "value": 100 * float(res["nDCG@10"][0])})
+                one(queries.iloc[[i]])
+                times.append(1000 * (time.perf_counter() - started))
+            started = time.perf_counter()
+            index.retriever(num_results=1000, threads=os.cpu_count() or 1, query_column="query_toks")(queries)
+            qps = len(queries) / (time.perf_counter() - started)
+            res = run([encoded(queries) >> index.retriever(num_results=100, query_column="query_toks")], ds,
+                      measure_names=["nDCG@10"])
+            rows.append({"backend": backend, "label": f"{backend} p={p}", "mass_pruning": p,
+                         "terms_per_doc": terms[0] / max(terms[1], 1),
+                         "index_mb": round(index.meta()["index_bytes"] / 2 ** 20, 2),
+                         "latency_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
+                         "qps": qps, "value": 100 * float(res["nDCG@10"][0])})
     table = pd.DataFrame(rows)
     paper = pd.read_csv(PAPER / "table05_latency.csv")
     out = Path(args.out)

@@ -5,7 +5,7 @@
         (full: 13 corpora, ~200k long documents; GPU encoding, several hours)
     python experiments/tables/table06_mldr.py --smoke
 """
-from common import load_milco, paper_values, parser, report, smoke_model, smoke_root
+from common import load_milco, paper_values, parser, report, run_named, smoke_model, smoke_root
 
 SMOKE = {"de": ("de", "de"), "ja": ("ja", "ja")}
 
@@ -21,13 +21,12 @@ def main():
             write_mldr(root / "mldr", lang, *ddtp_sample(q, d))
         args.model, args.mldr_folder = smoke_model(root), str(root / "mldr")
     from milco_pt.datasets.standard import MLDR_LANGS
-    from milco_pt.run.experiment import run
     langs = args.languages.split(",") if args.languages else (list(SMOKE) if args.smoke else list(MLDR_LANGS))
     milco = load_milco(args.model, args.batch_size)
     ours = {}
     for lang in langs:
         kwargs = {"folder": args.mldr_folder} if args.mldr_folder else {}
-        res = run(["milco-maxp"], f"mldr/{lang}/test", model=milco, measure_names=["nDCG@10"], dataset_kwargs=kwargs)
+        res = run_named(args, ["milco-maxp"], f"mldr/{lang}/test", milco, measure_names=["nDCG@10"], dataset_kwargs=kwargs)
         ours[lang] = 100 * float(res["nDCG@10"][0])
     report("table06_mldr", ours, paper_values("table06_mldr_ndcg10.csv", {"config": "1"}, langs), args.out)
 

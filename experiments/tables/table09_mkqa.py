@@ -7,7 +7,7 @@ paper's MILCO column.
     python experiments/tables/table09_mkqa.py --smoke
 """
 import pandas as pd
-from common import PAPER, load_milco, parser, report, smoke_model, smoke_root
+from common import PAPER, corpus, load_milco, parser, report, runner, smoke_model, smoke_root
 
 SMOKE = {"de": "de", "ja": "ja"}
 
@@ -29,21 +29,18 @@ def main():
         raise SystemExit("--mkqa-folder is required (BGE-M3's MKQA data is not on the hub in one place)")
     from milco_pt.datasets import get
     from milco_pt.datasets.standard import MKQA_LANGS
-    from milco_pt.run.experiment import Builder, run
+    from milco_pt.run.experiment import run
     from milco_pt.measures import AnswerRecall
     langs = args.languages.split(",") if args.languages else (list(SMOKE) if args.smoke else list(MKQA_LANGS))
     milco = load_milco(args.model, args.batch_size)
-    builder, ours = None, {}
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        for lang in langs:
-            ds = get(f"mkqa/{lang}", folder=args.mkqa_folder)
-            if builder is None:  # one corpus for every language: encode and index it once
-                builder = Builder(ds, tmp, model=milco, num_results=100)
-                system = builder.build("milco")
-                passages = {d["docno"]: d["passage"] for d in ds.get_corpus_iter()}
-            res = run([system], ds, measure_names=[AnswerRecall(ds.answers, passages) @ 100])
-            ours[lang] = 100 * float(res["AnswerRecall@100"][0])
+    system, ours = None, {}
+    for lang in langs:
+        ds = get(f"mkqa/{lang}", folder=args.mkqa_folder)
+        if system is None:  # one corpus for every language: encoded and indexed once (cached in --work)
+            system = runner(args, milco).pipeline("milco", corpus(ds, f"mkqa-passages:{args.mkqa_folder}"))
+            passages = {d["docno"]: d["passage"] for d in ds.get_corpus_iter()}
+        res = run([system], ds, measure_names=[AnswerRecall(ds.answers, passages) @ 100])
+        ours[lang] = 100 * float(res["AnswerRecall@100"][0])
     paper = pd.read_csv(PAPER / "table09_mkqa_r100.csv", dtype=str).set_index("lang")["MILCO"]
     report("table09_mkqa", ours, {k: float(v) for k, v in paper.items() if k in ours}, args.out, "Recall@100 (x100)")
 

@@ -4,7 +4,7 @@
     python experiments/tables/table10_beir.py --smoke
 """
 import pandas as pd
-from common import PAPER, load_milco, parser, report, smoke_model, smoke_root
+from common import PAPER, load_milco, parser, report, run_named, smoke_model, smoke_root
 
 IRDS = {"ArguAna": "arguana", "FiQA2018": "fiqa/test", "NFCorpus": "nfcorpus/test", "SciFact": "scifact/test",
         "SCIDOCS": "scidocs", "TRECCOVID": "trec-covid", "Touche2020": "webis-touche2020/v2", "NQ": "nq",
@@ -24,10 +24,9 @@ def main():
         for name in names:
             write_beir_irds(root / "irds", IRDS[name].split("/")[0], *ddtp_sample("en", "en"))
         args.model = smoke_model(root)
-    from milco_pt.run.experiment import run
     milco = load_milco(args.model, args.batch_size)
-    ours = {n: 100 * float(run(["milco"], f"beir/{IRDS[n]}", model=milco, measure_names=["nDCG@10"],
-                               num_results=100)["nDCG@10"][0]) for n in names}
+    ours = {n: 100 * float(run_named(args, ["milco"], f"beir/{IRDS[n]}", milco, measure_names=["nDCG@10"],
+                                     num_results=100)["nDCG@10"][0]) for n in names}
     paper = pd.read_csv(PAPER / "table10_beir_ndcg10.csv", dtype=str).set_index("dataset")["MILCO"]
     report("table10_beir", ours, {n: float(paper[n]) for n in names if n in paper.index}, args.out)
 

@@ -12,7 +12,7 @@ MIRACL dev with exact scoring, next to the paper's averages; plus the sparsity-v
 ``{lang}-en`` etc. in a ``task, system, measure, value`` file such as ``milco-pt demo``'s) as a
 reference line.
 """
-from common import PAPER, encoded, load_milco, parser, shared, smoke_miracl
+from common import PAPER, corpus, encoded, load_milco, parser, runner, smoke_miracl
 
 
 def dense_reference(path, system: str, tasks: list[str]) -> float:
@@ -50,22 +50,27 @@ def main():
     if args.dense_from:  # read before the runs, so that a wrong file or system fails at once
         template = (args.dataset or "miracl/{lang}/dev").split("/")[1]
         dense = dense_reference(args.dense_from, args.dense_system, [template.format(lang=lang) for lang in langs])
+    layer = runner(args, milco)
     rows = []
     for lang in langs:
-        ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
-        docs = shared(ds, "docs", milco.doc_encoder(combined=True))
+        name = (args.dataset or "miracl/{lang}/dev").format(lang=lang)
+        ds = get(name)
+        enc = layer.context(corpus(ds, name)).encoding("milco")  # encoded once, found in --work by later runs
         queries = encoded(milco.query_encoder(combined=True)(ds.get_topics()[["qid", "query"]]))
         levels = [("top-k", k, lambda v, k=k: top_k(v, k)) for k in topk["topk_tokens"]]
         levels += [("mass", p, lambda v, p=p: mass_prune(v, p)) for p in mass["p"]] + [("none", 0, lambda v: v)]
         for method, level, fn in levels:
-            def pruned_index(_, fn=fn):
-                pruned = [fn(v) for v in docs["toks"]]
-                index = ExactIndex("toks").index(pd.DataFrame({"docno": docs["docno"], "toks": pruned}))
-                return index, float(pd.Series(pruned).map(len).mean())
-            index, terms = shared(ds, f"exact {method} {level}", pruned_index)
+            terms = []
+
+            def pruned(fn=fn, terms=terms):  # streamed from the shards; ExactIndex holds them in memory
+                for rec in enc.records(layer.work):
+                    vec = fn(rec["combined"])
+                    terms.append(len(vec))
+                    yield {"docno": rec["docno"], "toks": vec}
+            index = ExactIndex("toks").index(pruned())
             res = run([queries >> index.retriever(num_results=100)], ds, measure_names=["nDCG@10"])
             rows.append({"language": lang, "method": method, "level": level, "value": 100 * float(res["nDCG@10"][0]),
-                         "terms_per_doc": terms})
+                         "terms_per_doc": sum(terms) / max(len(terms), 1)})
     table = pd.DataFrame(rows)
     mean = table.groupby(["method", "level"], as_index=False)[["value", "terms_per_doc"]].mean()
     paper = {("top-k", k): v for k, v in zip(topk["topk_tokens"], topk["avg"])}

@@ -6,7 +6,7 @@ Anserini index per view fused with exact fill-in, on MIRACL dev; next to the pap
         --languages de,fr,es,it,pt_BR,pl,cs,uk,ru,fi,ja,ko,zh_CN,da,sk,nl --out results/ddtp
     python experiments/tables/table19_alpha.py --smoke
 """
-from common import PAPER, encoded, load_milco, parser, shared, smoke_miracl
+from common import PAPER, corpus, encoded, load_milco, parser, runner, smoke_miracl
 
 ALPHAS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
 
@@ -16,25 +16,25 @@ def main():
     langs = args.languages.split(",") if args.languages else ["sw", "yo"]
     if args.smoke:
         args.model = smoke_miracl(langs)
-    import tempfile
     from pathlib import Path
 
     import pandas as pd
     from milco_pt.datasets import get
-    from milco_pt.run.experiment import Builder, run
+    from milco_pt.run.experiment import run
     from milco_pt.fusion import DualViewFusion
     from milco_pt.run.plots import alpha_curve
     milco = load_milco(args.model, args.batch_size)
+    layer = runner(args, milco)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for n, lang in enumerate(langs):
-            ds = get((args.dataset or "miracl/{lang}/dev").format(lang=lang))
-            fusion = shared(ds, "fusion", lambda docs: DualViewFusion(
-                *Builder(ds, Path(tmp) / str(n), model=milco).view_indexes(), num_results=100))
-            queries = encoded(milco.query_encoder()(ds.get_topics()[["qid", "query"]]))
-            for f in fusion.sweep(ALPHAS):
-                res = run([queries >> f], ds, measure_names=["nDCG@10"])
-                rows.append({"language": lang, "alpha": f.alpha, "value": 100 * float(res["nDCG@10"][0])})
+    for lang in langs:
+        name = (args.dataset or "miracl/{lang}/dev").format(lang=lang)
+        ds = get(name)
+        views = layer.build(layer.system("milco-fused", corpus(ds, name)))  # found in --work when built before
+        fusion = DualViewFusion(views["pivot"], views["source"], num_results=100)
+        queries = encoded(milco.query_encoder()(ds.get_topics()[["qid", "query"]]))
+        for f in fusion.sweep(ALPHAS):
+            res = run([queries >> f], ds, measure_names=["nDCG@10"])
+            rows.append({"language": lang, "alpha": f.alpha, "value": 100 * float(res["nDCG@10"][0])})
     table = pd.DataFrame(rows)
     mean = table.groupby("alpha", as_index=False)["value"].mean()
     paper = pd.read_csv(PAPER / "table19_alpha_ablation.csv", dtype={"alpha": float})

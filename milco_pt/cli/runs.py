@@ -51,14 +51,13 @@ def fresh_folder(kind: str) -> str:
 
 def cmd_demo(args):
     from ..run.demo import run
-    from ..run.demo import MONOLINGUAL
-    mono = (None if args.monolingual == "none" else "all" if args.monolingual == "all"
-            else args.monolingual.split(",") if args.monolingual else MONOLINGUAL)
+    mono = (() if args.monolingual == "none" else "all" if args.monolingual == "all"
+            else args.monolingual.split(",") if args.monolingual else None)
     out = args.out or fresh_folder("demo")
     print(f"writing to {out}", file=sys.stderr)
     run(out, args.delta, args.languages.split(",") if args.languages else None,
         monolingual=mono, plot=not args.no_plot, batch_size=args.batch_size,
-        max_queries=args.max_queries, max_docs=args.max_docs)
+        max_queries=args.max_queries, max_docs=args.max_docs, full=args.full, work=args.work)
 
 
 def cmd_experiment(args):
@@ -92,13 +91,19 @@ def add_run_options(sp):
 
 
 def add_parsers(sub, formatter):
-    sp = sub.add_parser("demo", formatter_class=formatter, help="milco-mini vs BM25 vs e5-small on DDTP (all languages), with a plot")
+    sp = sub.add_parser("demo", formatter_class=formatter, help="milco-mini vs BM25 vs e5-small on DDTP (de, ja, ru, zh_CN -> en; "
+                        "--full: every language), with plots")
     sp.add_argument("--out", default=None, help="output folder (default: a new runs/demo-<date>-<time>; "
                     "the committed reference results are in results/)")
     sp.add_argument("--delta", default=None, help="a milco-mini delta (default: the shipped one)")
-    sp.add_argument("--languages", default=None, help="comma-separated query languages (default: all)")
-    sp.add_argument("--monolingual", default=None,
-                    help="languages for the X->X tasks: comma-separated, 'all' or 'none' (default: en,de,fr,ja,ru,zh_CN)")
+    sp.add_argument("--languages", default=None, help="comma-separated query languages (default: de,ja,ru,zh_CN; "
+                    "--full: all)")
+    sp.add_argument("--monolingual", default=None, help="languages for the X->X tasks: comma-separated, 'all' or "
+                    "'none' (default: none; --full: en,de,fr,ja,ru,zh_CN)")
+    sp.add_argument("--full", action="store_true", help="every language, cross-lingual and monolingual "
+                    "(about 15 minutes on 2 cores the first time; cached after)")
+    sp.add_argument("--work", default=None, help="cache of encodings, indexes and run files (default: "
+                    "$MILCO_PT_CACHE/work, else ~/.cache/milco-pt/work); a second run is near-instant")
     sp.add_argument("--no-plot", action="store_true")
     sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")

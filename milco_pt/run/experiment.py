@@ -6,6 +6,7 @@ pipeline (searched the same way, not cached).
 """
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
@@ -50,7 +51,8 @@ def run(systems: Sequence, dataset, *, model=None, baseline: Optional[str] = Non
     the cache folder (default: :func:`~.work.default_work`). ``dry_run``: print and return the plan."""
     from ..datasets import get
     ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
-    name = dataset if isinstance(dataset, str) and not dataset_kwargs else None
+    name = (dataset + (json.dumps(dataset_kwargs, sort_keys=True, default=str) if dataset_kwargs else "")
+            if isinstance(dataset, str) else None)
     if baseline is not None and baseline not in list(systems):
         raise ValueError(f"the baseline {baseline!r} is not among the systems {list(systems)} (--baseline)")
     r = runner(model, work, **runner_kwargs)

@@ -26,8 +26,10 @@ def _device() -> str:
 class Model:
     """One encoder: a source (hub id, folder, delta file or a loaded encoder) and its kind."""
 
-    def __init__(self, kind: str, source, batch_size: int = 32, revision: Optional[str] = None):
+    def __init__(self, kind: str, source, batch_size: int = 32, revision: Optional[str] = None,
+                 options: Optional[dict] = None):
         self.kind, self.source, self.batch_size, self.revision = kind, source, batch_size, revision
+        self.options = dict(options or {})  # constructor settings, e.g. doc_max_length (part of the key)
         self._loaded = None if isinstance(source, (str, Path)) or source is None else source
         self._key: Optional[dict] = None
 
@@ -43,27 +45,32 @@ class Model:
     def load(self):
         """The encoder (loaded once)."""
         if self._loaded is None:
-            if self.source is None:
-                raise ValueError(f"the {self.kind} systems need a model: pass --model (a hub id or a checkpoint folder)")
+            self._require()
             self._loaded = self._load()
         return self._loaded
+
+    def _require(self):
+        if self.source is None:
+            raise ValueError(f"the {self.kind} systems need a model: pass --model (a hub id or a checkpoint folder)")
 
     def _load(self):
         if self.kind == "milco-mini":
             from ..mini import load
-            return load(self.source, batch_size=self.batch_size)
+            return load(self.source, batch_size=self.batch_size, **self.options)
         if self.kind == "milco":
             from ..milco import Milco
-            return Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size)
+            return Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size,
+                                         **self.options)
         from .. import baselines
         cls = getattr(baselines, BASELINES[self.kind][0])
-        return cls.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size)
+        return cls.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size, **self.options)
 
     def key(self) -> dict:
         """What fixes this model's vectors: its id and revision, or a hash of its weights (a local
         folder or file, a loaded model), its non-default settings and the device type."""
         if self._key is None:
-            key = {"kind": self.kind, "device": _device()}
+            self._require()
+            key = {"kind": self.kind, "device": _device(), "options": self.options}
             if self._loaded is not None:
                 m = self._loaded
                 key.update(model=getattr(m, "name", None) or type(m).__name__,
@@ -104,15 +111,18 @@ class Model:
 class Models:
     """Every kind's :class:`Model` for one run: MILCO from ``milco`` (a hub id, folder or loaded
     :class:`~milco_pt.Milco`), milco-mini from ``mini`` (default: the shipped delta), the baselines
-    from their hub ids or folders."""
+    from their hub ids or folders; ``options``: kind -> constructor settings (e.g. ``{"e5": {"doc_max_length": 256}}``)."""
 
     def __init__(self, milco=None, mini=None, m3: str = "BAAI/bge-m3", splade: str = "naver/splade-v3",
-                 e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, revision: Optional[str] = None):
+                 e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, revision: Optional[str] = None,
+                 options: Optional[dict] = None):
         from ..mini import SHIPPED_DELTA
         hub = {"m3": m3, "splade": splade, "e5": e5}
-        self.models = {"milco": Model("milco", milco, batch_size, revision),
-                       "milco-mini": Model("milco-mini", mini or SHIPPED_DELTA, batch_size)}
-        self.models.update({kind: Model(kind, hub[src], batch_size) for kind, (_, src) in BASELINES.items()})
+        options = options or {}
+        self.models = {"milco": Model("milco", milco, batch_size, revision, options.get("milco")),
+                       "milco-mini": Model("milco-mini", mini or SHIPPED_DELTA, batch_size, None, options.get("milco-mini"))}
+        self.models.update({kind: Model(kind, hub[src], batch_size, None, options.get(kind))
+                            for kind, (_, src) in BASELINES.items()})
 
     def __getitem__(self, kind: str) -> Model:
         return self.models[kind]
