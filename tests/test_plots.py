@@ -40,3 +40,19 @@ def test_plots_leave_the_matplotlib_backend_alone(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["svg", "False"]
     assert (tmp_path / "a.png").stat().st_size > 1000
+
+
+def test_cjk_terms_use_an_installed_cjk_font(tmp_path):
+    import warnings
+    from matplotlib import font_manager
+    families = plots.font_families()
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    assert families[0] in installed and set(families[1:]) <= set(plots.CJK_FONTS) & installed
+    if len(families) == 1:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    ex = pd.DataFrame({"view": ["pivot", "source"], "term": ["dog", "▁犬"], "query_weight": [1.0, 0.5],
+                       "doc_weight": [2.0, 1.0], "contribution": [2.0, 0.5]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots.term_contributions({"d": ex}, tmp_path / "t", query="パーティション")
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -26,9 +26,35 @@ def _figure(width=6.4, height=4.0, ncols=1):
     return fig, fig.subplots(ncols=ncols) if ncols > 1 else fig.subplots()
 
 
+# fonts with CJK glyphs, used after the default font for what it lacks (e.g. Japanese terms)
+CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "IPAGothic",
+             "IPAexGothic", "Source Han Sans JP", "Droid Sans Fallback")
+
+
+CJK_FILES = ("wqy", "notosanscjk", "notoserifcjk", "ipag", "ipaexg", "sourcehansans", "droidsansfallback")
+
+
+def font_families() -> list[str]:
+    """The default sans-serif font, then every installed CJK font of :data:`CJK_FONTS` (none installed:
+    CJK text shows as boxes; ``apt-get install fonts-wqy-microhei`` is enough). A CJK font installed
+    after matplotlib cached its font list is registered here."""
+    from matplotlib import font_manager, rcParams
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name.lower().replace("-", "") for k in CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [rcParams["font.sans-serif"][0], *[f for f in CJK_FONTS if f in installed]]
+
+
 def _save(fig, out) -> list[Path]:
+    from matplotlib.text import Text
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    families = font_families()
+    for text in fig.findobj(Text):
+        text.set_fontfamily(families)
     fig.tight_layout()
     paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
     for p in paths:
