@@ -70,3 +70,15 @@ def test_e5_small_is_a_named_baseline_offline():
     q = ["query text", "Suchanfrage"]
     assert (default.encode_queries(q)[1] == named.encode_queries(q)[1]).all()
     assert abs(float(named.encode_queries(q)[0] @ folder.encode_queries(q)[0]) - 1.0) < 1e-6
+
+
+def test_experiment_systems_encode_milco_mini_by_name_as_python_does(mini):
+    """`milco-pt experiment --systems milco --model milco-mini` and `--systems milco-mini` encode
+    through the run layer's models: the same vectors as Milco.from_pretrained('milco-mini')."""
+    from milco_pt.run.models import Models
+    models = Models(milco="milco-mini")
+    want = mini.encode_docs(TEXTS)
+    for kind in ("milco", "milco-mini"):
+        got = models[kind].encode_fn()(TEXTS)
+        for record, vec in zip(got, want):
+            close(record["combined"], vec)
