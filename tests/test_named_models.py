@@ -1,4 +1,4 @@
-"""Named models: milco-mini loads by name (Python, CLI) with the same vectors,
+"""Named models: milco-mini loads by name (Python, CLI, experiment) with the same vectors,
 and a model's encoding options survive save_pretrained / from_pretrained."""
 import json
 import warnings
