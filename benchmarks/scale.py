@@ -1,0 +1,133 @@
+"""Scale benchmark of the run layer: a synthetic multilingual corpus (deterministic, generated on the
+fly from words of the shipped DDTP texts) of N documents through encode -> shards -> Anserini index
+-> chunked search -> evaluation with a tiny random MILCO on CPU; time per stage and peak RSS of the
+process (the JVM of Anserini runs inside it) and of its children.
+
+    python benchmarks/scale.py --docs 100000,1000000 --out benchmarks/results/scale.json
+
+Each size runs in a fresh process (peak RSS is per process); the memory goal is peak RSS at 1M
+<= 1.2x peak RSS at 100k. Timings are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LANGS = ("de", "fr", "ja", "ru", "zh_CN", "en")
+
+
+def vocabulary() -> dict:
+    """Words of each language's DDTP test documents (a few thousand per language)."""
+    from milco_pt.datasets import get
+    words = {}
+    for lang in LANGS:
+        seen = {}
+        for doc in get(f"ddtp/{lang}-{lang}/test").get_corpus_iter():
+            for w in doc["text"].split()[:40]:
+                seen.setdefault(w, None)
+            if len(seen) > 5000:
+                break
+        words[lang] = list(seen)
+    return words
+
+
+def collection(n: int, queries: int = 200):
+    """A corpus of ``n`` documents of 20-60 words of one language each, and queries whose relevant
+    document is the one they were drawn from."""
+    import pandas as pd
+    from milco_pt.datasets.collection import Collection
+    words = vocabulary()
+
+    def doc(i: int) -> dict:
+        rng = random.Random(i)
+        vocab = words[LANGS[i % len(LANGS)]]
+        return {"docno": f"d{i}", "text": " ".join(rng.choice(vocab) for _ in range(rng.randint(20, 60)))}
+
+    picks = [random.Random(-q).randrange(n) for q in range(queries)]
+    topics = pd.DataFrame({"qid": [f"q{q}" for q in range(queries)],
+                           "query": [" ".join(doc(i)["text"].split()[:6]) for i in picks]})
+    qrels = pd.DataFrame({"qid": topics["qid"], "docno": [f"d{i}" for i in picks], "label": 1})
+    return Collection(f"synthetic-{n}", topics, qrels, lambda: (doc(i) for i in range(n)), corpus_lang="en")
+
+
+def peak_mb() -> dict:
+    return {"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
+def one(n: int, work: Path, model: Path) -> dict:
+    """Every stage for a corpus of ``n`` documents; seconds and peak RSS (MB) after each."""
+    from milco_pt.run.models import Models
+    from milco_pt.run.pipeline import Corpus
+    from milco_pt.run.runfile import evaluate
+    from milco_pt.run.runner import Runner
+    from milco_pt.sharding import read_manifest
+    ds = collection(n)
+    runner = Runner(work, Models(milco=str(model), batch_size=64), num_results=100, chunk=50, shard_size=10000,
+                    verbose=False)
+    corpus = Corpus(ds, None, "en")
+    sys_ = runner.system("milco", corpus)
+    stage, out = sys_.stages["index"], {"docs": n, "stages": {}}
+
+    def timed(name, fn):
+        started = time.time()
+        result = fn()
+        out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb()}
+        return result
+
+    timed("fingerprint", lambda: corpus.info(runner.work))
+    timed("encode", lambda: stage.encoding.build(runner.work, verbose=False))
+    index = timed("index", lambda: stage.build(runner.work, verbose=False))
+    path = timed("search", lambda: runner.run("milco", corpus, ds.get_topics()))
+    per_query = timed("evaluate", lambda: evaluate(path, ds.get_qrels(), ["nDCG@10", "R@100"]))
+    enc = stage.encoding.folder(runner.work)
+    out.update(shard_bytes=sum(p.stat().st_size for p in enc.glob("shard-*")),
+               index_bytes=index.meta()["index_bytes"], documents=read_manifest(enc)["documents"],
+               nDCG10=round(float(per_query["nDCG@10"].mean()), 4), peak_rss_mb=peak_mb())
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--docs", default="100000,1000000", help="comma-separated corpus sizes")
+    p.add_argument("--out", default=None, help="write the figures as JSON")
+    p.add_argument("--work", default=None, help="work folder (default: a scratch folder per size)")
+    p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, Path(args.work), Path(args.model))))
+        return
+    from milco_pt.testing.tiny import build_tiny
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "tiny"
+        build_tiny(model, seed=1)
+        for n in (int(x) for x in args.docs.split(",")):
+            work = Path(args.work) / str(n) if args.work else Path(tmp) / f"work-{n}"
+            r = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", str(work), "--model", str(model)],
+                               capture_output=True, text=True)
+            if r.returncode:
+                raise SystemExit(r.stderr[-3000:])
+            results.append(json.loads(r.stdout.strip().splitlines()[-1]))
+            res = results[-1]
+            print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s" for k, v in res["stages"].items())
+                  + f"; peak RSS {res['peak_rss_mb']['self']:.0f} MB (children {res['peak_rss_mb']['children']:.0f} MB); "
+                  f"index {res['index_bytes'] / n:.0f} B/doc, shards {res['shard_bytes'] / n:.0f} B/doc", flush=True)
+    if len(results) > 1:
+        print(f"peak RSS ratio {results[-1]['docs']} / {results[0]['docs']}: "
+              f"{results[-1]['peak_rss_mb']['self'] / results[0]['peak_rss_mb']['self']:.2f}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
