@@ -28,8 +28,8 @@ NOTEBOOKS = {
                "Cross-lingual retrieval on the shipped DDTP collection (Debian's translated package "
                "descriptions): Japanese queries, English documents. milco-mini is the small MILCO shipped "
                "with milco-pt (multilingual-e5-small's encoder, trained here on DDTP's train split); "
-               "e5-small is the same encoder as a dense retriever. The full test task (1,000 queries, "
-               "2,708 documents) takes about 15 minutes on 2 CPU cores."),
+               "e5-small is the same encoder as a dense retriever. The full test task (485 queries, "
+               "2,708 documents) takes about 10 minutes on 2 CPU cores."),
         ("code", SETUP),
         ("code", 'ds = task("ddtp/ja-en/test")\n'
                  'topics, qrels, docs = ds.get_topics(), ds.get_qrels(), ds.get_corpus_frame()\n'

