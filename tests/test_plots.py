@@ -56,3 +56,17 @@ def test_cjk_terms_use_an_installed_cjk_font(tmp_path):
         warnings.simplefilter("always")
         plots.term_contributions({"d": ex}, tmp_path / "t", query="パーティション")
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_subtitles_fill_dataset_templates_and_latency_has_a_line_per_backend(tmp_path):
+    assert plots.setting("ddtp/{lang}-en/test", ["ja"], hardware=False) == "ddtp/ja-en/test"
+    assert plots.setting("ddtp/{lang}-en/test", ["de", "ja"], threads=1, hardware=False) == \
+        "ddtp/X-en/test, 2 languages; 1 search thread"
+    assert "{lang}" not in plots.setting("ddtp/{lang}-en/test", ["de", "ja", "ru"])
+    df = pd.DataFrame({"backend": ["anserini", "anserini", "pisa", "pisa"], "label": ["a0", "a50", "p0", "p50"],
+                       "mass_pruning": [0, 50, 0, 50], "latency_ms": [40.0, 20.0, 10.0, 6.0], "value": [58, 57, 58, 57]})
+    made = plots.latency_curve(df, tmp_path / "lat", subtitle="ddtp/ja-en/test")
+    assert all(p.stat().st_size > 1000 for p in made)
+    curve = pd.DataFrame({"method": ["none", "mass", "mass"], "level": [0, 50, 90], "terms_per_doc": [700, 100, 8],
+                          "value": [58, 57, 31]})
+    assert len(plots.sparsity_curve(curve, tmp_path / "s", subtitle="x")) == 2

@@ -34,7 +34,7 @@ def main():
     from milco_pt.pruning import mass_prune
     from milco_pt.run.experiment import run
     from milco_pt.run.pipeline import SparseIndex
-    from milco_pt.run.plots import latency_curve
+    from milco_pt.run.plots import latency_curve, setting
     milco = load_milco(args.model, args.batch_size)
     name = (args.dataset or "miracl/{lang}/dev").format(lang=lang)
     ds = get(name)
@@ -72,7 +72,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table05_latency.csv", index=False)
     (out / "table05_latency.md").write_text(table.drop(columns=["label"]).round(3).to_markdown(index=False) + "\n")
-    latency_curve(table, out / "table05_latency", measure="nDCG@10 (x100)")
+    latency_curve(table, out / "table05_latency", measure="nDCG@10 (x100)",
+                  subtitle=setting(args.dataset or "MIRACL dev", [lang], threads=1))
     print(table.round(2).to_string(index=False))
     print("paper (MIRACL-en, 32M passages, Seismic):")
     print(paper.to_string(index=False))

@@ -41,7 +41,7 @@ def main():
     from milco_pt.datasets import get
     from milco_pt.index.exact import ExactIndex
     from milco_pt.run.experiment import run
-    from milco_pt.run.plots import sparsity_curve
+    from milco_pt.run.plots import setting, sparsity_curve
     from milco_pt.pruning import mass_prune, top_k
     milco = load_milco(args.model, args.batch_size)
     topk = pd.read_csv(PAPER / "table12_topk_pruning.csv")
@@ -80,9 +80,9 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table12_13_pruning_by_language.csv", index=False)
     mean.to_csv(out / "table12_13_pruning.csv", index=False)
-    sparsity_curve(mean[mean["method"] != "none"], out / "figure5_sparsity", measure="nDCG@10 (x100)",
-                   dense=dense, dense_label=args.dense_system,
-                   title=f"{args.dataset or 'MIRACL dev'}: pruning document vectors")
+    sparsity_curve(mean, out / "figure5_sparsity", measure="nDCG@10 (x100)", dense=dense,
+                   dense_label=args.dense_system, title="Pruning document vectors",
+                   subtitle=setting(args.dataset or "MIRACL dev", langs, hardware=False))
     print(mean.round(2).to_string(index=False))
 
 

@@ -22,7 +22,7 @@ def main():
     from milco_pt.datasets import get
     from milco_pt.run.experiment import run
     from milco_pt.fusion import DualViewFusion
-    from milco_pt.run.plots import alpha_curve
+    from milco_pt.run.plots import alpha_curve, setting
     milco = load_milco(args.model, args.batch_size)
     layer = runner(args, milco)
     rows = []
@@ -43,8 +43,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "table19_alpha_by_language.csv", index=False)
     mean.to_csv(out / "table19_alpha.csv", index=False)
-    alpha_curve(mean, out / "table19_alpha", measure="nDCG@10 (x100)",
-                title=f"{args.dataset or 'MIRACL dev'}: dual-view fusion weight, {len(langs)} languages")
+    alpha_curve(mean, out / "table19_alpha", measure="nDCG@10 (x100)", title="Dual-view fusion weight",
+                subtitle=setting(args.dataset or "MIRACL dev", langs, hardware=False))
     print(mean.round(2).to_string(index=False))
 
 

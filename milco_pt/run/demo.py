@@ -69,8 +69,8 @@ def plot_languages(table: pd.DataFrame, out) -> list:
     from .plots import language_bars
     parts = table["task"].str.extract(r"^(\w+)-en$")[0]
     sel = parts.notna() & (parts != "en") & (table["measure"] == "nDCG@10")
-    df = table[sel].assign(language=parts[sel])[["language", "system", "value"]]
-    return language_bars(df, out, measure="nDCG@10 (DDTP test, X->en)") if len(df) else []
+    df = table[sel].assign(language=parts[sel], value=100 * table[sel]["value"])[["language", "system", "value"]]
+    return language_bars(df, out, measure="nDCG@10 (x100)", subtitle="DDTP test, X->en") if len(df) else []
 
 
 def _task(name: str, max_queries: Optional[int], max_docs: Optional[int]):
@@ -145,16 +145,18 @@ def run(out: str = "results", delta: Optional[str] = None, languages: Optional[S
     table["value"] = table["value"].round(4)
     table.to_csv(out_dir / "demo.csv", index=False)
     if plot and cross:
-        from .plots import sparsity_curve
+        from .plots import setting, sparsity_curve
         encoding = runner.context(en_corpus).encoding("milco-mini")
         tasks = [(t, (ds.get_topics(), ds.get_qrels())) for t, ds in cross.items()]
         curve = pruning_curve(encoding, runner.work, tasks, models["milco-mini"].load())
+        cross_langs = [t.split("-")[0] for t in cross]
         curve.to_csv(out_dir / "demo_pruning.csv", index=False)
         dense = table[(table["task"] == "avg X->en") & (table["system"] == "e5-small (dense)")
                       & (table["measure"] == "nDCG@10")]["value"]
-        sparsity_curve(curve, out_dir / "demo_sparsity", dense=float(dense.iloc[0]) if len(dense) else None,
-                       dense_label="e5-small (dense, 384 dims)",
-                       title="milco-mini on DDTP X->en (test): pruning documents")
+        sparsity_curve(curve.assign(value=100 * curve["value"]), out_dir / "demo_sparsity",
+                       dense=100 * float(dense.iloc[0]) if len(dense) else None, measure="nDCG@10 (x100)",
+                       dense_label="e5-small (dense, 384 dims)", title="milco-mini: pruning documents",
+                       subtitle=setting(f"DDTP test, X->en ({', '.join(cross_langs)})", hardware=False))
     if plot:
         plot_languages(table, out_dir / "demo_languages")
     wide = table[table["measure"] == "nDCG@10"].pivot_table(index="task", columns="system", values="value")

@@ -62,6 +62,30 @@ def _save(fig, out) -> list[Path]:
     return paths
 
 
+def setting(dataset: Optional[str] = None, languages: Optional[Sequence[str]] = None, threads: Optional[int] = None,
+            hardware: bool = True) -> str:
+    """A subtitle naming what a plot shows: the dataset (a ``{lang}`` template filled with the languages
+    or their count), the machine and the search threads."""
+    parts = []
+    if dataset:
+        if "{lang}" in dataset:
+            langs = list(languages or [])
+            dataset = dataset.replace("{lang}", langs[0] if len(langs) == 1 else "X")
+            dataset += f", {len(langs)} languages" if len(langs) > 1 else ""
+        parts.append(dataset)
+    if hardware:
+        import os
+        import platform
+        parts.append(f"{os.cpu_count()} CPU cores ({platform.machine()})")
+    if threads is not None:
+        parts.append(f"{threads} search thread{'s' if threads != 1 else ''}")
+    return "; ".join(parts)
+
+
+def _titles(ax, title: str, subtitle: Optional[str]):
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str):
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -69,26 +93,35 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str):
 
 
 def sparsity_curve(df: pd.DataFrame, out, dense: Optional[float] = None, dense_label: str = "dense",
-                   measure: str = "nDCG@10", title: str = "Sparsity vs effectiveness") -> list[Path]:
-    """``df``: ``method`` (e.g. top-k / mass), ``terms_per_doc``, ``value``; one line per method."""
+                   measure: str = "nDCG@10", title: str = "Sparsity vs effectiveness",
+                   subtitle: Optional[str] = None) -> list[Path]:
+    """``df``: ``method`` (e.g. top-k / mass; ``none`` rows are the unpruned point), ``terms_per_doc``,
+    ``value`` and, when present, ``level`` (labelled on each point); one line per method."""
     _require(df, ["method", "terms_per_doc", "value"], "sparsity_curve")
     fig, ax = _figure()
     for method, g in df.groupby("method", sort=True):
         g = g.sort_values("terms_per_doc")
+        if method == "none":
+            ax.plot(g["terms_per_doc"], g["value"], marker="*", markersize=12, linestyle="", color="black",
+                    label="unpruned")
+            continue
         ax.plot(g["terms_per_doc"], g["value"], marker="o", label=f"{method} pruning")
+        for x, y, lv in zip(g["terms_per_doc"], g["value"], g["level"] if "level" in g else [None] * len(g)):
+            if lv is not None:
+                ax.annotate(f"{lv:g}", (x, y), textcoords="offset points", xytext=(3, -10), fontsize=7)
     if dense is not None:
         ax.axhline(dense, color="grey", linestyle="--", label=dense_label)
     ax.set_xscale("log")
     ax.set_xlabel("average non-zero terms per document (log scale)")
     ax.set_ylabel(measure)
-    ax.set_title(title)
+    _titles(ax, title, subtitle)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return _save(fig, out)
 
 
 def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10",
-                title: str = "Dual-view fusion weight") -> list[Path]:
+                title: str = "Dual-view fusion weight", subtitle: Optional[str] = None) -> list[Path]:
     """``df``: ``alpha``, ``value`` (pivot weight alpha, source weight 1 - alpha)."""
     _require(df, ["alpha", "value"], "alpha_curve")
     fig, ax = _figure()
@@ -96,37 +129,49 @@ def alpha_curve(df: pd.DataFrame, out, measure: str = "nDCG@10",
     ax.plot(g["alpha"], g["value"], marker="o")
     ax.set_xlabel("alpha (weight of the pivot view; source view 1 - alpha)")
     ax.set_ylabel(measure)
-    ax.set_title(title)
+    _titles(ax, title, subtitle)
     ax.grid(alpha=0.3)
     return _save(fig, out)
 
 
-def latency_curve(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
-    """``df``: ``label``, ``latency_ms``, ``value`` (one point per pruning level / backend)."""
+def latency_curve(df: pd.DataFrame, out, measure: str = "nDCG@10", subtitle: Optional[str] = None) -> list[Path]:
+    """``df``: ``latency_ms``, ``value`` and ``label`` (one point per pruning level / backend); with a
+    ``backend`` column one colour and line per backend, points labelled by ``mass_pruning`` level."""
     _require(df, ["label", "latency_ms", "value"], "latency_curve")
-    fig, ax = _figure()
-    ax.plot(df["latency_ms"], df["value"], marker="o", linestyle="")
-    for _, r in df.iterrows():
-        ax.annotate(str(r["label"]), (r["latency_ms"], r["value"]), textcoords="offset points", xytext=(4, 4),
-                    fontsize=8)
-    ax.set_xlabel("mean query latency (ms)")
+    fig, ax = _figure(width=7.2, height=4.4)
+    groups = df.groupby("backend", sort=True) if "backend" in df else [("", df)]
+    for backend, g in groups:
+        g = g.sort_values("latency_ms")
+        ax.plot(g["latency_ms"], g["value"], marker="o", label=backend or None)
+        labels = [f"p={p:g}" for p in g["mass_pruning"]] if "mass_pruning" in g else list(g["label"])
+        for i, (x, y, text) in enumerate(zip(g["latency_ms"], g["value"], labels)):
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4 if i % 2 else -10), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("mean query latency (ms, log scale)")
     ax.set_ylabel(measure)
-    ax.set_title("Latency vs effectiveness")
+    if "backend" in df:
+        ax.legend(fontsize=8)
+    _titles(ax, "Latency vs effectiveness", subtitle)
     ax.grid(alpha=0.3)
     return _save(fig, out)
 
 
-def language_bars(df: pd.DataFrame, out, measure: str = "nDCG@10") -> list[Path]:
-    """``df``: ``language``, ``system``, ``value``: grouped bars per language."""
+def language_bars(df: pd.DataFrame, out, measure: str = "nDCG@10", subtitle: Optional[str] = None) -> list[Path]:
+    """``df``: ``language``, ``system``, ``value`` and, when present, ``queries`` (shown under each
+    language): grouped bars per language and their average."""
     _require(df, ["language", "system", "value"], "language_bars")
     wide = df.pivot_table(index="language", columns="system", values="value")
-    fig, ax = _figure(width=max(6.4, 0.5 * len(wide) + 2))
-    wide.plot.bar(ax=ax, width=0.8)
+    wide.loc["average"] = wide.mean()
+    if "queries" in df:
+        counts = df.groupby("language")["queries"].first()
+        wide.index = [f"{lang}\n({counts[lang]:.0f} q)" if lang in counts else lang for lang in wide.index]
+    fig, ax = _figure(width=max(6.4, 0.55 * len(wide) + 2))
+    wide.plot.bar(ax=ax, width=0.8, rot=0)
     ax.set_xlabel("query language")
     ax.set_ylabel(measure)
-    ax.set_title(f"{measure} per language")
+    _titles(ax, f"{measure} per language", subtitle)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, ncols=min(len(wide.columns), 4), loc="upper center", bbox_to_anchor=(0.5, -0.18))
     return _save(fig, out)
 
 
