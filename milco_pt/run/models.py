@@ -93,13 +93,16 @@ class Model:
             return [DOC_COLUMNS[v] for v in m.views] + ["combined"]
         return [m.doc_column]
 
-    def doc_encoder(self):
+    def doc_encoder(self, verbose: bool = False):
         m = self.load()
-        return m.doc_encoder(outputs=(*m.views, "combined")) if self.kind.startswith("milco") else m.doc_encoder()
+        if self.kind.startswith("milco"):
+            return m.doc_encoder(outputs=(*m.views, "combined"), verbose=verbose)
+        return m.doc_encoder(verbose=verbose)
 
-    def encode_fn(self):
-        """``texts -> records of doc_columns()`` (dense vectors as lists), for :mod:`milco_pt.sharding`."""
-        enc, columns = self.doc_encoder(), self.doc_columns()
+    def encode_fn(self, verbose: bool = False):
+        """``texts -> records of doc_columns()`` (dense vectors as lists), for :mod:`milco_pt.sharding`;
+        ``verbose``: a progress bar of each shard's batches."""
+        enc, columns = self.doc_encoder(verbose), self.doc_columns()
 
         def encode(texts: list[str]) -> list[dict]:
             out = enc(pd.DataFrame({"docno": [str(i) for i in range(len(texts))], "text": texts}))

@@ -77,8 +77,8 @@ class Encoding:
                  else ((d["docno"], d.get("text", "")) for d in docs))
         if verbose:
             import pyterrier as pt
-            pairs = pt.tqdm(pairs, desc=f"Encoding with {self.model.label}", unit="doc")
-        written = encode_shards(self.model.encode_fn(), pairs, folder, self.shard_size, rank=0, world_size=1,
+            pairs = pt.tqdm(pairs, desc=f"Reading documents for {self.model.label}", unit="doc")
+        written = encode_shards(self.model.encode_fn(verbose), pairs, folder, self.shard_size, rank=0, world_size=1,
                                 info={"settings": self.settings(work)}, columns=self.model.doc_columns())
         manifest = read_manifest(folder)
         if written and manifest["shards"]:
