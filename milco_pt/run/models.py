@@ -54,10 +54,7 @@ class Model:
             raise ValueError(f"the {self.kind} systems need a model: pass --model (a hub id or a checkpoint folder)")
 
     def _load(self):
-        if self.kind == "milco-mini":
-            from ..mini import load
-            return load(self.source, batch_size=self.batch_size, **self.options)
-        if self.kind == "milco":
+        if self.kind.startswith("milco"):  # milco-mini: its name or a delta path, through the one loader
             from ..milco import Milco
             return Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size,
                                          **self.options)
