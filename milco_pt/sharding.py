@@ -64,9 +64,9 @@ def _alive(pid: int) -> bool:
 
 
 def release_memory():
-    """Hand freed memory back to the system: glibc keeps the heap of a forward pass (tensors of ever
-    new shapes) and the process grew by each shard, about 50 MB per 1,000 documents here; with a
-    trim after each shard memory stays flat (benchmarks/scale.py). No-op where there is no glibc."""
+    """Hand freed memory back to the system: glibc keeps the heap of each forward pass (tensors of
+    ever new shapes), so without a trim the process grew by ~70 MB per 1,000 documents encoded; with
+    one after each chunk memory stays flat (benchmarks/scale.py). No-op where there is no glibc."""
     import ctypes
     import gc
     gc.collect()
@@ -78,7 +78,8 @@ def release_memory():
 
 def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tuple[str, str]], out,
                   shard_size: int = 10000, rank: Optional[int] = None, world_size: Optional[int] = None,
-                  info: Optional[dict] = None, columns: Optional[Sequence[str]] = None) -> list[int]:
+                  info: Optional[dict] = None, columns: Optional[Sequence[str]] = None,
+                  chunk_size: int = 1024) -> list[int]:
     """Encode this process's unfinished shards of ``pairs`` (``(docno, text)``, the same order in
     every process) with ``encode(texts) -> vectors``; returns the shard numbers it wrote.
 
@@ -87,9 +88,14 @@ def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tup
     :func:`read_shards`; without it, one vector per text (read back as ``toks``).
 
     ``info`` (model, views, pruning, ...) is recorded in the manifest; a rerun into the same folder
-    with other settings is refused, so shards of two encodings never mix. Memory holds one shard."""
-    if shard_size < 1:
-        raise ValueError("shard_size must be at least 1")
+    with other settings is refused, so shards of two encodings never mix.
+
+    Memory is bounded by ``chunk_size``: ``encode`` is called on at most that many texts, whose
+    records are compressed into the shard's temporary file before the next chunk is read (a whole
+    10,000-document shard of Python term dicts held ~1 GB and fragmented the heap, so peak memory
+    grew with every shard; benchmarks/scale.py)."""
+    if shard_size < 1 or chunk_size < 1:
+        raise ValueError("shard_size and chunk_size must be at least 1")
     own_rank, own_world = process_rank()
     rank = own_rank if rank is None else rank
     world_size = own_world if world_size is None else world_size
@@ -111,32 +117,70 @@ def encode_shards(encode: Callable[[list[str]], list[dict]], pairs: Iterable[tup
                              f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in changed.items())}): "
                              "use a new output folder, or the same settings to resume")
     _remove_stale_partials(out)
-    written, chunk, n, todo = [], [], 0, False
-
-    def flush(shard: int):
-        vecs = encode([t for _, t in chunk])
-        rows = ({"id": d, "vector": v} if columns is None else {"id": d, **{c: v[c] for c in columns}}
-                for (d, _), v in zip(chunk, vecs))
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        _write_atomic(out / shard_name(shard), gzip.compress(lines.encode("utf-8"), mtime=0))
-        written.append(shard)
-        release_memory()
-
-    for n, (docno, text) in enumerate(pairs, 1):
-        shard = (n - 1) // shard_size
-        if (n - 1) % shard_size == 0:  # a new shard: is it this process's, and not yet written?
-            todo = shard % world_size == rank and not (out / shard_name(shard)).exists()
-        if todo:
-            chunk.append((str(docno), text))
-            if n % shard_size == 0:
-                flush(shard)
-                chunk = []
-    if chunk:
-        flush((n - 1) // shard_size)
+    written, n = [], 0
+    writer: Optional[_ShardWriter] = None
+    try:
+        for n, (docno, text) in enumerate(pairs, 1):
+            shard = (n - 1) // shard_size
+            if (n - 1) % shard_size == 0:  # a new shard: is it this process's, and not yet written?
+                if writer is not None:
+                    written.append(writer.close())
+                todo = shard % world_size == rank and not (out / shard_name(shard)).exists()
+                writer = _ShardWriter(out, shard, encode, columns, chunk_size) if todo else None
+            if writer is not None:
+                writer.add(str(docno), text)
+        if writer is not None:
+            written.append(writer.close())
+            writer = None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     shards = -(-n // shard_size)
     _write_atomic(manifest, json.dumps({"documents": n, "shard_size": shard_size, "shards": shards,
                                         **(info or {})}, indent=1).encode())
     return written
+
+
+class _ShardWriter:
+    """One shard being written: texts are encoded ``chunk_size`` at a time and their records
+    appended to a gzip temporary file, renamed into place by :meth:`close` (a killed process leaves
+    only the temporary file, removed by the next run)."""
+
+    def __init__(self, out: Path, shard: int, encode, columns, chunk_size: int):
+        self.path, self.shard, self.encode, self.columns, self.chunk_size = out / shard_name(shard), shard, encode, columns, chunk_size
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        self.raw = open(self.tmp, "wb")
+        self.file = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)  # no name: same bytes on every run
+        self.chunk: list[tuple[str, str]] = []
+
+    def add(self, docno: str, text: str):
+        self.chunk.append((docno, text))
+        if len(self.chunk) >= self.chunk_size:
+            self._flush()
+
+    def _flush(self):
+        if not self.chunk:
+            return
+        vecs = self.encode([t for _, t in self.chunk])
+        cols = self.columns
+        rows = ({"id": d, "vector": v} if cols is None else {"id": d, **{c: v[c] for c in cols}}
+                for (d, _), v in zip(self.chunk, vecs))
+        self.file.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"))
+        self.chunk = vecs = []
+        release_memory()
+
+    def abort(self):
+        self.file.close()
+        self.raw.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def close(self) -> int:
+        self._flush()
+        self.file.close()
+        self.raw.close()
+        os.replace(self.tmp, self.path)
+        return self.shard
 
 
 def missing_shards(out) -> list[int]:

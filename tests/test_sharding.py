@@ -107,3 +107,23 @@ def test_killed_encoding_resumes_to_identical_shards(tiny_path, tmp_path):
     assert sorted(p.name for p in out.glob("shard-*")) == sorted(p.name for p in whole.glob("shard-*"))
     for p in whole.glob("shard-*"):
         assert (out / p.name).read_bytes() == p.read_bytes()
+
+
+def test_shards_are_written_a_chunk_at_a_time(tmp_path):
+    """``encode`` never sees more than ``chunk_size`` texts (memory bounded by the chunk, not the
+    shard), and the shards are the same bytes whatever the chunk size."""
+    from milco_pt.sharding import encode_shards as run, read_shards
+    calls = []
+
+    def encode(texts):
+        calls.append(len(texts))
+        return [{"w": len(t)} for t in texts]
+
+    pairs = [(f"d{i}", "x" * i) for i in range(23)]
+    run(encode, pairs, tmp_path / "a", shard_size=10, rank=0, world_size=1, chunk_size=3)
+    assert max(calls) == 3 and sum(calls) == 23
+    assert calls == [3, 3, 3, 1, 3, 3, 3, 1, 3]
+    run(encode, pairs, tmp_path / "b", shard_size=10, rank=0, world_size=1, chunk_size=100)
+    for p in sorted((tmp_path / "a").glob("shard-*")):
+        assert (tmp_path / "b" / p.name).read_bytes() == p.read_bytes()
+    assert [r["toks"]["w"] for r in read_shards(tmp_path / "a")] == list(range(23))
