@@ -62,6 +62,31 @@ def peak_mb() -> dict:
             "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
+class StagePeak:
+    """The highest resident memory (MB) while a stage runs, sampled every 0.1 s from /proc (the
+    process's ``ru_maxrss`` only says the highest so far, whatever stage reached it)."""
+
+    def __init__(self):
+        import threading
+        self.high, self.stop = 0.0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self):
+        page = resource.getpagesize()
+        while not self.stop.is_set():
+            with open("/proc/self/statm") as f:
+                self.high = max(self.high, int(f.read().split()[1]) * page / 2**20)
+            self.stop.wait(0.1)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
 def one(n: int, work: Path, model: Path) -> dict:
     """Every stage for a corpus of ``n`` documents; seconds and peak RSS (MB) after each."""
     from milco_pt.run.models import Models
@@ -78,8 +103,10 @@ def one(n: int, work: Path, model: Path) -> dict:
 
     def timed(name, fn):
         started = time.time()
-        result = fn()
-        out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb()}
+        with StagePeak() as peak:
+            result = fn()
+        out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb(),
+                               "stage_peak_mb": round(peak.high)}
         return result
 
     timed("fingerprint", lambda: corpus.info(runner.work))
@@ -118,7 +145,8 @@ def main():
                 raise SystemExit(r.stderr[-3000:])
             results.append(json.loads(r.stdout.strip().splitlines()[-1]))
             res = results[-1]
-            print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s" for k, v in res["stages"].items())
+            print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s ({v['stage_peak_mb']} MB)"
+                                            for k, v in res["stages"].items())
                   + f"; peak RSS {res['peak_rss_mb']['self']:.0f} MB (children {res['peak_rss_mb']['children']:.0f} MB); "
                   f"index {res['index_bytes'] / n:.0f} B/doc, shards {res['shard_bytes'] / n:.0f} B/doc", flush=True)
     if len(results) > 1:

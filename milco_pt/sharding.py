@@ -197,19 +197,39 @@ def read_manifest(out) -> dict:
     return json.loads((Path(out) / MANIFEST).read_text())
 
 
-def read_shards(out) -> Iterator[dict]:
+def read_shards(out, wait: Optional[float] = None, poll: float = 2.0) -> Iterator[dict]:
     """``{docno, toks}`` records (``{docno, <columns>}`` for an encoding with ``columns``) of every
-    shard in corpus order, one shard in memory at a time; refuses an incomplete folder."""
+    shard in corpus order, one shard in memory at a time; refuses an incomplete folder.
+
+    ``wait``: seconds to wait for each shard (and for the manifest) still being written by other
+    processes, so an index is built from the shards as they finish while other GPUs encode the rest;
+    an error names the missing shard and the rank that owns it when one does not come in time."""
     out = Path(out)
-    missing = missing_shards(out)
-    if missing:
-        raise FileNotFoundError(f"{out} lacks {len(missing)} shards (first: {shard_name(missing[0])}): run the "
-                                "same encode-shards command again, it encodes only what is missing")
+    if wait is None:
+        missing = missing_shards(out)
+        if missing:
+            raise FileNotFoundError(f"{out} lacks {len(missing)} shards (first: {shard_name(missing[0])}): run the "
+                                    "same encode-shards command again, it encodes only what is missing")
+    else:
+        _wait_for(out / MANIFEST, wait, poll, "its manifest (written when a process has read the whole corpus)")
     m = json.loads((out / MANIFEST).read_text())
     columns = m.get("columns")
     for i in range(m["shards"]):
+        if wait is not None:
+            _wait_for(out / shard_name(i), wait, poll, f"shard {i}")
         with gzip.open(out / shard_name(i), "rt", encoding="utf-8") as f:
             for line in f:
                 rec = json.loads(line)
                 yield ({"docno": rec["id"], "toks": rec["vector"]} if columns is None
                        else {"docno": rec["id"], **{c: rec[c] for c in columns}})
+
+
+def _wait_for(path: Path, wait: float, poll: float, what: str):
+    import time
+    deadline = time.monotonic() + wait
+    while not path.exists():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{path.parent} still lacks {what} after waiting {wait:.0f} s: are the encoding "
+                               "processes running (shard s belongs to rank s % world size)? Rerun them with the "
+                               "same command; finished shards are kept")
+        time.sleep(poll)

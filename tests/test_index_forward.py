@@ -103,3 +103,21 @@ def test_rebuild_and_indexes_without_a_forward_store(views, tmp_path):
     assert len(old.retriever(num_results=5)(queries)) > 0
     with pytest.raises(FileNotFoundError, match="rebuild"):
         old.vectors(["d59"])
+
+
+@pytest.mark.parametrize("backend", ["anserini", "pisa", "seismic"])
+def test_an_index_without_forward_store_searches_the_same_and_fusion_names_the_fix(views, tmp_path, backend):
+    """``forward=False`` (what the run layer builds for a system searched alone): the same results,
+    no forward files, and dual-view fusion over it says how to rebuild."""
+    docs, queries, built = views
+    kw = SAFE_SEISMIC if backend == "seismic" else {}
+    bare = sparse_index(tmp_path / "bare", backend=backend, column="toks", verbose=False, **kw)
+    bare.indexer(forward=False).index(docs)
+    assert not (tmp_path / "bare" / FORWARD).exists() and bare.meta()["forward_store"] is False
+    assert built[backend][0].meta()["forward_store"] is True
+    q = queries[["qid", "query_toks"]]
+    got = bare.retriever(num_results=10)(q)
+    want = built[backend][0].retriever(num_results=10)(q)
+    pd.testing.assert_frame_equal(got[["qid", "docno", "score", "rank"]], want[["qid", "docno", "score", "rank"]])
+    with pytest.raises(FileNotFoundError, match=r"forward=False.*forward=True"):
+        bare.vectors(["d07"])

@@ -28,7 +28,8 @@ def cmd_index(args):
     kwargs = {"scale": args.scale} if args.backend != "seismic" else {}
     index = sparse_index(args.index, backend=args.backend, meta={"source": args.vectors}, verbose=args.verbose,
                          **kwargs)
-    index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads).index(
+    index.indexer(mode="overwrite" if args.overwrite else "create", threads=args.threads,
+                  forward=not args.no_forward_store).index(
         read_vectors(args.vectors))
     print(f"indexed {len(index)} documents into {args.index} ({args.backend})", file=sys.stderr)
 
@@ -84,6 +85,8 @@ def add_parsers(sub, formatter):
     sp.add_argument("--scale", type=positive, default=100, help="quantization: round(weight * scale)")
     sp.add_argument("--threads", type=count, default=1)
     sp.add_argument("--overwrite", action="store_true")
+    sp.add_argument("--no-forward-store", action="store_true", help="leave out the forward store (each document's "
+                    "vector, read only by dual-view fusion; several times the engine's own files)")
     sp.add_argument("--verbose", action="store_true", help="the engines' own log lines (Anserini's INFO lines)")
     sp.set_defaults(fn=cmd_index)
 

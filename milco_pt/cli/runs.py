@@ -70,11 +70,19 @@ def cmd_demo(args):
 
 def cmd_experiment(args):
     from ..run.experiment import run
+    if args.encode_only:
+        from ..run.runner import encode_only
+        folders = encode_only(args.systems.split(","), args.dataset, model=args.model, work=args.work, m3=args.m3,
+                              splade=args.splade, e5=args.e5, batch_size=args.batch_size, shard_size=args.shard_size,
+                              verbose=True)
+        for folder in folders:
+            print(f"encoded this process's shards into {folder}")
+        return
     res = run(args.systems.split(","), args.dataset, model=args.model, baseline=args.baseline,
               measure_names=args.measures.split(","), variant=args.variant, out=args.out, alpha=args.alpha,
               m3=args.m3, splade=args.splade, e5=args.e5, batch_size=args.batch_size, work=args.work,
               dry_run=args.dry_run, num_results=args.k, threads=args.threads, chunk=args.chunk,
-              shard_size=args.shard_size, verbose=True)
+              shard_size=args.shard_size, wait_for_shards=args.wait_for_shards, verbose=True)
     if args.dry_run:
         return
     import pandas as pd
@@ -139,6 +147,10 @@ def add_parsers(sub, formatter):
     sp.add_argument("--threads", type=count, default=1, help="search threads")
     sp.add_argument("--chunk", type=count, default=1000, help="queries per resumable piece of a run file")
     sp.add_argument("--shard-size", type=count, default=10000, help="documents per vector shard")
+    sp.add_argument("--encode-only", action="store_true", help="only encode the documents the systems need, "
+                    "this process's shards under torchrun / SLURM (RANK, WORLD_SIZE); a later run builds the rest")
+    sp.add_argument("--wait-for-shards", type=float, default=None, metavar="SECONDS", help="build indexes from "
+                    "the shards as other processes (--encode-only) write them, waiting up to this long for each")
     sp.set_defaults(fn=cmd_experiment)
 
     sp = sub.add_parser("train", formatter_class=formatter, help="train MILCO: sap (alignment) or sct (contrastive)")

@@ -91,11 +91,12 @@ class ImpactIndex(ForwardIndex):
         return check_terms(quantize(vec, self.scale, where), where)
 
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
-                method: str = "direct") -> "ImpactIndexer":
+                method: str = "direct", forward: bool = True) -> "ImpactIndexer":
         """``method``: ``direct`` writes each term once with its weight as term frequency
         (:class:`DirectImpactWriter`); ``anserini`` runs Anserini's ``IndexCollection`` on a
-        JsonVectorCollection. Both give the same postings and scores."""
-        return ImpactIndexer(self, IndexingMode(mode), threads, method)
+        JsonVectorCollection. Both give the same postings and scores. ``forward``: keep the forward
+        store that dual-view fusion reads (:class:`~.forward.ForwardIndexer`)."""
+        return ImpactIndexer(self, IndexingMode(mode), threads, method, forward)
 
     def retriever(self, num_results: int = 1000, threads: int = 1, *,
                   query_column: Optional[str] = None) -> "ImpactRetriever":
@@ -105,10 +106,11 @@ class ImpactIndex(ForwardIndex):
 class ImpactIndexer(ForwardIndexer):
     """Builds an :class:`ImpactIndex` from records with ``docno`` and the toks column."""
 
-    def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1, method: str = "direct"):
+    def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1, method: str = "direct",
+                 forward: bool = True):
         if method not in ("direct", "anserini"):
             raise ValueError(f"method must be 'direct' or 'anserini', not {method!r}")
-        super().__init__(index, mode, threads)
+        super().__init__(index, mode, threads, forward)
         self.method = method
 
     def __repr__(self):

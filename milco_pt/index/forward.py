@@ -66,6 +66,19 @@ class ForwardWriter:
                 json.dump(self.docnos, f, ensure_ascii=False)
 
 
+class _NoStore:
+    """The forward store of an index built without one."""
+
+    def __enter__(self):
+        return self
+
+    def add(self, docno: str, vec: dict):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
 class ForwardIndex(StagedIndex):
     """A staged index of one toks column that keeps a forward store; ``scale`` is ``None`` for
     float weights, else the quantization factor of both documents and queries."""
@@ -107,8 +120,10 @@ class ForwardIndex(StagedIndex):
         if not hasattr(self, "_lookup"):
             self.opened()
             if not (self.path / FORWARD).exists():
-                raise FileNotFoundError(f"{self.path} has no forward store ({FORWARD}); it was built by an older "
-                                        "milco-pt: rebuild it with .indexer(mode='overwrite')")
+                why = ("was built with forward=False" if self.meta().get("forward_store") is False
+                       else "was built by an older milco-pt")
+                raise FileNotFoundError(f"{self.path} has no forward store ({FORWARD}), which dual-view fusion "
+                                        f"reads; it {why}: rebuild it with .indexer(mode='overwrite', forward=True)")
             with open(self.path / DOCNOS, encoding="utf-8") as f:
                 self._lookup = {d: i for i, d in enumerate(json.load(f))}
             self._offsets = np.load(self.path / OFFSETS)
@@ -125,9 +140,15 @@ class ForwardIndex(StagedIndex):
 
 
 class ForwardIndexer(StagedIndexer):
-    """Builds a :class:`ForwardIndex`: :meth:`documents` feeds the engine and the forward store."""
+    """Builds a :class:`ForwardIndex`: :meth:`documents` feeds the engine and, with ``forward``
+    (default), the forward store. Only dual-view fusion reads the store, and it is ~9x the engine's
+    own files (JSON vectors of every document): ``forward=False`` for an index searched alone at scale."""
 
     DESC = "Indexing vectors"
+
+    def __init__(self, index: "ForwardIndex", mode, threads: int = 1, forward: bool = True):
+        super().__init__(index, mode, threads)
+        self.forward = bool(forward)
 
     def documents(self, it, work: Path, stats: dict) -> Iterator[tuple[str, dict]]:
         """``(docno, vector as indexed)`` of each record, each also written to the forward store;
@@ -138,8 +159,9 @@ class ForwardIndexer(StagedIndexer):
         stats["doc_count"] = 0
         if idx.scale is not None:
             stats.update(quantization="round(weight * scale), zeros dropped", sum_of_weights=0)
+        stats["forward_store"] = self.forward
         held: Optional[list] = []
-        with ForwardWriter(work) as store:
+        with (ForwardWriter(work) if self.forward else _NoStore()) as store:
             for rec in read_records(it, idx.column, idx.verbose, self.DESC):
                 docno = rec["docno"]
                 vec = idx.doc_vector(rec[idx.column], f"document {docno!r}")

@@ -41,8 +41,8 @@ class SeismicIndexer(ForwardIndexer):
 
     DESC = "Reading vectors (Seismic)"
 
-    def __init__(self, index: "SeismicIndex", mode, threads: int = 0):
-        super().__init__(index, mode, threads)
+    def __init__(self, index: "SeismicIndex", mode, threads: int = 0, forward: bool = True):
+        super().__init__(index, mode, threads, forward)
 
     def build(self, it, work: Path) -> dict:
         idx, seismic, stats = self.index_ref, _seismic(), {}

@@ -49,12 +49,20 @@ class Encoding:
     corpus: Corpus
     passages: Optional[int] = None
     shard_size: int = 10000
+    #: seconds to wait for shards other processes are writing (None: encode what is missing here)
+    wait: Optional[float] = field(default=None, compare=False)
 
     def settings(self, work: Work, cached_only: bool = False) -> Optional[dict]:
         info = self.corpus.info(work, cached_only)
         if info is None:
             return None
-        return {"model": self.model.key(), "corpus": info["fingerprint"], "passages": self.passages}
+        return {"model": self.model.key(), "corpus": info["fingerprint"], "passages": self.passages,
+                "stored": "views"}  # shards hold the views, not their combination (see stored_columns)
+
+    def stored_columns(self) -> list[str]:
+        """The columns written to the shards: MILCO's views, not their ``combined`` union, which
+        :meth:`records` rebuilds (it would double the shards, ~8 KB a document for milco-mini)."""
+        return [c for c in self.model.doc_columns() if c != "combined"]
 
     def folder(self, work: Work, create: bool = True):
         settings = self.settings(work, cached_only=not create)
@@ -65,8 +73,9 @@ class Encoding:
         folder = self.folder(work, create=False)
         return folder is not None and (folder / MANIFEST).exists() and not missing_shards(folder)
 
-    def build(self, work: Work, verbose: bool = True):
-        """Encode the shards not yet written (all of them the first time)."""
+    def build(self, work: Work, verbose: bool = True, rank: int = 0, world_size: int = 1):
+        """Encode the shards not yet written (all of them the first time); ``rank`` of ``world_size``
+        processes encodes only its own shards (``s % world_size == rank``, see :mod:`milco_pt.sharding`)."""
         from ..sharding import encode_shards, read_manifest
         if self.done(work):
             return self
@@ -78,8 +87,9 @@ class Encoding:
         if verbose:
             import pyterrier as pt
             pairs = pt.tqdm(pairs, desc=f"Reading documents for {self.model.label}", unit="doc")
-        written = encode_shards(self.model.encode_fn(verbose), pairs, folder, self.shard_size, rank=0, world_size=1,
-                                info={"settings": self.settings(work)}, columns=self.model.doc_columns())
+        written = encode_shards(self.model.encode_fn(verbose), pairs, folder, self.shard_size, rank=rank,
+                                world_size=world_size, info={"settings": self.settings(work)},
+                                columns=self.stored_columns())
         manifest = read_manifest(folder)
         if written and manifest["shards"]:
             done = min(manifest["documents"], len(written) * self.shard_size)
@@ -87,10 +97,19 @@ class Encoding:
         return self
 
     def records(self, work: Work) -> Iterator[dict]:
-        """The encoded records, streamed from the shards (encoding what is missing first)."""
+        """The encoded records, streamed from the shards: encoding what is missing first, or, with
+        ``wait``, reading each shard as the encoding processes finish it."""
         from ..sharding import read_shards
-        self.build(work)
-        return read_shards(self.folder(work))
+        if self.wait is None:
+            self.build(work)
+        records = read_shards(self.folder(work), wait=self.wait)
+        return _with_combined(records) if "combined" in self.model.doc_columns() else records
+
+
+def _with_combined(records):
+    from ..views import combine
+    for rec in records:
+        yield {**rec, "combined": combine(rec.get("toks"), rec.get("src_toks"))}
 
 
 def _pruned(records, column: str, prune: Optional[tuple]):
@@ -107,18 +126,21 @@ def _pruned(records, column: str, prune: Optional[tuple]):
 class SparseIndex:
     """An on-disk index of ``column`` of an encoding: ``backend`` (anserini, pisa, seismic) with its
     constructor ``options`` (e.g. ``scale``), documents optionally pruned (``("mass", 30)``,
-    ``("top-k", 64)``)."""
+    ``("top-k", 64)``); ``forward``: keep the forward store (only dual-view fusion reads it, and it
+    is several times the engine's own files)."""
 
     encoding: Encoding
     column: str
     backend: str = "anserini"
     options: dict = field(default_factory=dict)
     prune: Optional[tuple] = None
+    forward: bool = False
 
     def settings(self, work: Work, cached_only: bool = False) -> Optional[dict]:
         enc = self.encoding.settings(work, cached_only)
         return None if enc is None else {"encoding": enc, "column": self.column, "backend": self.backend,
-                                         "options": self.options, "prune": list(self.prune or ())}
+                                         "options": self.options, "prune": list(self.prune or ()),
+                                         "forward": self.forward}
 
     def path(self, work: Work, create: bool = True):
         settings = self.settings(work, cached_only=not create)
@@ -139,7 +161,7 @@ class SparseIndex:
     def build(self, work: Work, verbose: bool = True):
         idx = self._index(self.path(work), verbose)
         if not idx.built():
-            idx.index(_pruned(self.encoding.records(work), self.column, self.prune))
+            idx.indexer(forward=self.forward).index(_pruned(self.encoding.records(work), self.column, self.prune))
         return idx
 
 

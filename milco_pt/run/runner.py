@@ -37,12 +37,13 @@ class Runner:
 
     def __init__(self, work=None, models: Optional[Models] = None, num_results: int = 1000, threads: int = 1,
                  chunk: int = 1000, shard_size: int = 10000, alpha: float = 0.5, backend: str = "anserini",
-                 backend_options: Optional[dict] = None, verbose: bool = True):
+                 backend_options: Optional[dict] = None, verbose: bool = True,
+                 wait_for_shards: Optional[float] = None):
         self.work = work if isinstance(work, Work) else Work(work)
         self.models = models or Models()
         self.num_results, self.threads, self.chunk, self.shard_size = num_results, threads, chunk, shard_size
         self.alpha, self.backend, self.backend_options = alpha, backend, dict(backend_options or {})
-        self.verbose = verbose
+        self.verbose, self.wait_for_shards = verbose, wait_for_shards
         self._built: dict = {}
 
     def __repr__(self):
@@ -56,9 +57,12 @@ class Runner:
         return system(name, self.context(corpus))
 
     def build(self, sys: System) -> dict:
-        """Each stage of ``sys`` built (or found in the work folder); in-memory ones kept for reuse."""
+        """Each stage of ``sys`` built (or found in the work folder); in-memory ones kept for reuse.
+        With ``wait_for_shards``, indexes are built from the shards as other processes write them."""
         built = {}
         for label, stage in sys.stages.items():
+            for enc in _encodings(stage):
+                enc.wait = self.wait_for_shards
             key = digest({"stage": type(stage).__name__, **stage.settings(self.work)})
             if key not in self._built:
                 if self.verbose:
@@ -66,6 +70,29 @@ class Runner:
                 self._built[key] = stage.build(self.work, self.verbose)
             built[label] = self._built[key]
         return built
+
+    def encode(self, names: Sequence[str], corpus: Corpus, rank: Optional[int] = None,
+               world_size: Optional[int] = None) -> list:
+        """Encode (only) the document vectors that systems ``names`` need, this process's shards of
+        them when several processes share the work: ``rank`` / ``world_size`` default to torchrun's,
+        accelerate's or SLURM's variables (:func:`~milco_pt.sharding.process_rank`), each process on
+        its own GPU (``LOCAL_RANK``). A later run (or one started with ``wait_for_shards``) in the
+        same work folder builds the indexes from the shards."""
+        from ..sharding import process_rank
+        own = process_rank()
+        rank, world_size = (own[0] if rank is None else rank), (own[1] if world_size is None else world_size)
+        _bind_local_gpu()
+        done, seen = [], set()
+        for name in names:
+            for stage in self.system(name, corpus).stages.values():
+                for enc in _encodings(stage):
+                    key = digest(enc.settings(self.work))
+                    if key not in seen:
+                        seen.add(key)
+                        if self.verbose:
+                            print(f"{name}: encoding {enc.model.label} (rank {rank} of {world_size})", flush=True)
+                        done.append(enc.build(self.work, self.verbose, rank, world_size).folder(self.work))
+        return done
 
     def pipeline(self, name: str, corpus: Corpus):
         """The search pipeline of system ``name`` on ``corpus``, its stages built."""
@@ -121,6 +148,39 @@ class Runner:
                 "status": "exists" if done else "to build", "documents": docs,
                 "estimate_s": None if done or not (docs and speed) else round(docs / speed, 1),
                 "path": str(enc.folder(self.work, create=False) or "corpus not read yet")}
+
+
+def encode_only(systems: Sequence[str], dataset, *, model=None, work=None, dataset_kwargs: Optional[dict] = None,
+                rank: Optional[int] = None, world_size: Optional[int] = None, **runner_kwargs) -> list:
+    """``milco-pt experiment --encode-only``: this process's shards of the document encodings that
+    ``systems`` need on ``dataset`` (named as :func:`.experiment.run` names it), into the work folder
+    where a later ``experiment`` or table script finds them. Launch one process per GPU with
+    ``torchrun --nproc_per_node N`` (or a SLURM array with ``RANK`` / ``WORLD_SIZE`` set per task)."""
+    import json
+
+    from ..datasets import get
+    from .experiment import corpus_of, runner
+    ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
+    name = (dataset + (json.dumps(dataset_kwargs, sort_keys=True, default=str) if dataset_kwargs else "")
+            if isinstance(dataset, str) else None)
+    return runner(model, work, **runner_kwargs).encode(systems, corpus_of(ds, name), rank, world_size)
+
+
+def _encodings(stage) -> list:
+    """The encoding a stage is built from (itself, for an encoding)."""
+    if isinstance(stage, Encoding):
+        return [stage]
+    enc = getattr(stage, "encoding", None)
+    return [enc] if isinstance(enc, Encoding) else []
+
+
+def _bind_local_gpu():
+    """Under torchrun/accelerate, make this process's GPU (``LOCAL_RANK``) the default CUDA device."""
+    import os
+
+    import torch
+    if "LOCAL_RANK" in os.environ and torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]) % torch.cuda.device_count())
 
 
 def print_plan(plan: pd.DataFrame, corpus: Corpus):

@@ -35,8 +35,9 @@ class Context:
     def encoding(self, kind: str, passages: Optional[int] = None) -> Encoding:
         return Encoding(self.models[kind], self.corpus, passages, self.shard_size)
 
-    def sparse(self, kind: str, column: str, passages: Optional[int] = None) -> SparseIndex:
-        return SparseIndex(self.encoding(kind, passages), column, self.backend, dict(self.backend_options))
+    def sparse(self, kind: str, column: str, passages: Optional[int] = None, forward: bool = False) -> SparseIndex:
+        return SparseIndex(self.encoding(kind, passages), column, self.backend, dict(self.backend_options),
+                           forward=forward)
 
     def retriever(self, index, **kwargs):
         """``index.retriever(num_results, threads)`` where the engine takes threads."""
@@ -73,7 +74,7 @@ def _milco(kind: str, views: Optional[tuple] = None):
 def _fused(ctx: Context, name: str) -> System:
     from ..fusion import DualViewFusion
     m = ctx.models["milco"]
-    stages = {"pivot": ctx.sparse("milco", "toks"), "source": ctx.sparse("milco", "src_toks")}
+    stages = {"pivot": ctx.sparse("milco", "toks", forward=True), "source": ctx.sparse("milco", "src_toks", forward=True)}
 
     def make(built):
         fusion = DualViewFusion(built["pivot"], built["source"], alpha=ctx.alpha, num_results=ctx.num_results,
