@@ -87,7 +87,7 @@ class StagePeak:
         self.thread.join()
 
 
-def one(n: int, work: Path, model: Path) -> dict:
+def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
     """Every stage for a corpus of ``n`` documents; seconds and peak RSS (MB) after each."""
     from milco_pt.run.models import Models
     from milco_pt.run.pipeline import Corpus
@@ -95,8 +95,9 @@ def one(n: int, work: Path, model: Path) -> dict:
     from milco_pt.run.runner import Runner
     from milco_pt.sharding import read_manifest
     ds = collection(n)
-    runner = Runner(work, Models(milco=str(model), batch_size=64), num_results=100, chunk=50, shard_size=10000,
-                    verbose=False)
+    options = {"milco": {"doc_max_length": doc_max_length}} if doc_max_length else None
+    runner = Runner(work, Models(milco=str(model), batch_size=64, options=options), num_results=100, chunk=50,
+                    shard_size=10000, verbose=False)
     corpus = Corpus(ds, None, "en")
     sys_ = runner.system("milco", corpus)
     stage, out = sys_.stages["index"], {"docs": n, "stages": {}}
@@ -107,6 +108,7 @@ def one(n: int, work: Path, model: Path) -> dict:
             result = fn()
         out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb(),
                                "stage_peak_mb": round(peak.high)}
+        print(f"{n} docs, {name}: {json.dumps(out['stages'][name])}", file=sys.stderr, flush=True)
         return result
 
     timed("fingerprint", lambda: corpus.info(runner.work))
@@ -128,9 +130,11 @@ def main():
     p.add_argument("--work", default=None, help="work folder (default: a scratch folder per size)")
     p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--model", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--doc-max-length", type=int, default=None, help="truncate documents to this many tokens "
+                   "(cheaper encoding, the same run layer; default: the model's)")
     args = p.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, Path(args.work), Path(args.model))))
+        print(json.dumps(one(args.one, Path(args.work), Path(args.model), args.doc_max_length)))
         return
     from milco_pt.testing.tiny import build_tiny
     results = []
@@ -139,10 +143,11 @@ def main():
         build_tiny(model, seed=1)
         for n in (int(x) for x in args.docs.split(",")):
             work = Path(args.work) / str(n) if args.work else Path(tmp) / f"work-{n}"
-            r = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", str(work), "--model", str(model)],
-                               capture_output=True, text=True)
+            extra = ["--doc-max-length", str(args.doc_max_length)] if args.doc_max_length else []
+            r = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", str(work), "--model", str(model),
+                                *extra], stdout=subprocess.PIPE, text=True)  # stderr: each stage as it ends
             if r.returncode:
-                raise SystemExit(r.stderr[-3000:])
+                raise SystemExit(f"the {n}-document run failed (its error is above)")
             results.append(json.loads(r.stdout.strip().splitlines()[-1]))
             res = results[-1]
             print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s ({v['stage_peak_mb']} MB)"

@@ -28,9 +28,14 @@ class Corpus:
     def docs(self) -> Iterator[dict]:
         return iter(self.dataset.get_corpus_iter())
 
+    _info: Optional[dict] = field(default=None, init=False, repr=False, compare=False)
+
     def info(self, work: Work, cached_only: bool = False) -> Optional[dict]:
-        """``{fingerprint, documents}`` (one streaming pass the first time; see :meth:`Work.corpus`)."""
-        return work.corpus(self.name, self.docs() if not cached_only else (), cached_only)
+        """``{fingerprint, documents}`` (one streaming pass the first time; see :meth:`Work.corpus`);
+        kept for the process's later calls, so an unnamed corpus is not read again to find its stages."""
+        if self._info is None:
+            self._info = work.corpus(self.name, self.docs() if not cached_only else (), cached_only)
+        return self._info
 
 
 def _passages(docs, tokenizer, max_tokens: int):
