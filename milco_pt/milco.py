@@ -18,6 +18,7 @@ from .views import COMBINED, PIVOT, SOURCE, VIEWS, ViewEncoder, check_views, com
 
 DOC_COLUMNS = {PIVOT: "toks", SOURCE: "src_toks", COMBINED: "combined"}  # queries: "query_" + column
 OUTPUTS = (*VIEWS, COMBINED)
+QUERY_CACHE_SIZE = 500_000  # vectors kept by Milco.query_cache before it is emptied
 
 
 class MilcoQueryEncoder(EncoderPart):
@@ -198,9 +199,29 @@ class Milco(Encoder):
                              f"add them to views or leave views out")
         return {"views": views, "columns": {o: DOC_COLUMNS[o] for o in OUTPUTS if o in outputs}}
 
+    #: ``None`` (default), or a dict in which query vectors are kept by (length limit, view, text), so
+    #: that the query encoders of one model (both views, pivot only, combined) encode a query once
+    #: in a process (the run layer turns it on); emptied when it holds :data:`QUERY_CACHE_SIZE` vectors
+    query_cache: Optional[dict] = None
+
     def _encode(self, texts, is_query, part) -> list:
+        if is_query and self.query_cache is not None:
+            return self._cached_queries(texts, part)
         return self.encoder.encode_rows(texts, self._max_length(is_query), part.options["views"],
                                         part.batch_size, part.verbose, describe(is_query))
+
+    def _cached_queries(self, texts, part) -> list:
+        """Query items from :attr:`query_cache`, encoding (with the part's views, in one call) the
+        texts it lacks a requested view of; the items are copies, so a caller may change them."""
+        cache, views, length = self.query_cache, part.options["views"], self.query_max_length
+        missing = list(dict.fromkeys(t for t in texts if any((length, v, t) not in cache for v in views)))
+        if missing and len(cache) + len(missing) * len(views) > QUERY_CACHE_SIZE:
+            cache.clear()
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            rows = self.encoder.encode_rows(missing, length, views, part.batch_size, part.verbose, describe(True))
+            cache.update(((length, v, t), r[v]) for t, r in zip(missing, rows) for v in views)
+        return [{v: dict(cache[(length, v, t)]) for v in views} for t in texts]
 
     def _columns(self, items, is_query, part) -> dict:
         prefix = "query_" if is_query else ""

@@ -36,24 +36,47 @@ def _evaluate(runs: dict, topics: pd.DataFrame, qrels: pd.DataFrame, task: str) 
     return rows
 
 
-def pruning_curve(encoding, work, tasks: list, mini) -> pd.DataFrame:
-    """Mean cross-lingual nDCG@10 of milco-mini (exact scoring) when documents are pruned."""
+def qrels_digest(qrels: pd.DataFrame) -> str:
+    """A short digest of qrels (order does not matter)."""
+    import hashlib
+    lines = sorted(f"{q}\t{d}\t{int(r)}" for q, d, r in zip(qrels["qid"], qrels["docno"], qrels["label"]))
+    return hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
+def pruning_curve(encoding, work, tasks: list, mini=None) -> pd.DataFrame:
+    """Mean cross-lingual nDCG@10 of milco-mini (exact scoring) when documents are pruned (top-k and
+    mass, :data:`MASS_LEVELS` / :data:`TOPK_LEVELS`), averaged over ``tasks`` (``(name, (topics,
+    qrels))``). Cached in the work folder (``curves/``) as the other stages are, keyed by the
+    encoding, the query model, the levels and the tasks' topics and qrels, so a rerun reads it
+    back; ``mini``: the loaded model (default: the encoding's)."""
+    from .runner import topics_digest
+    from .work import read_json, write_json
+    settings = {"encoding": encoding.settings(work), "queries": {"model": encoding.model.key(), "combined": True},
+                "levels": {"mass": list(MASS_LEVELS), "top-k": list(TOPK_LEVELS)}, "index": "exact",
+                "num_results": 100, "measure": "nDCG@10",
+                "tasks": [[t, topics_digest(topics), qrels_digest(qrels)] for t, (topics, qrels) in tasks]}
+    path = work.folder("curves", f"{encoding.model.label}-pruning", settings) / "curve.json"
+    cached = read_json(path)
+    if cached is None:
+        cached = _pruning_curve(encoding, work, tasks, mini or encoding.model.load()).to_dict("records")
+        write_json(path, cached)
+    return pd.DataFrame(cached, columns=["method", "level", "value", "terms_per_doc"])
+
+
+def _pruning_curve(encoding, work, tasks: list, mini) -> pd.DataFrame:
     import pyterrier as pt
     from pyterrier.measures import nDCG
 
     from ..index.exact import ExactIndex
     from ..pruning import mass_prune, top_k
     queries = {t: mini.query_encoder(combined=True)(topics[["qid", "query"]]) for t, (topics, _) in tasks}
+    docs = [(rec["docno"], rec["combined"]) for rec in encoding.records(work)]  # read once, pruned 10 times
     rows = []
     for method, levels, fn in (("mass", MASS_LEVELS, mass_prune), ("top-k", TOPK_LEVELS, top_k)):
         for level in levels:
-            terms = []
-
-            def pruned(fn=fn, level=level, terms=terms):
-                for rec in encoding.records(work):
-                    terms.append(len(fn(rec["combined"], level)))
-                    yield {"docno": rec["docno"], "toks": fn(rec["combined"], level)}
-            index = ExactIndex("toks").index(pruned())
+            pruned = [{"docno": docno, "toks": fn(vec, level)} for docno, vec in docs]
+            terms = [len(rec["toks"]) for rec in pruned]
+            index = ExactIndex("toks").index(pruned)
             values = [pt.Experiment([index.retriever(num_results=100)], queries[t], qrels, [nDCG @ 10])
                       ["nDCG@10"][0] for t, (_, qrels) in tasks]
             rows.append({"method": method, "level": level, "value": sum(values) / len(values),
@@ -71,6 +94,34 @@ def plot_languages(table: pd.DataFrame, out) -> list:
     sel = parts.notna() & (parts != "en") & (table["measure"] == "nDCG@10")
     df = table[sel].assign(language=parts[sel], value=100 * table[sel]["value"])[["language", "system", "value"]]
     return language_bars(df, out, measure="nDCG@10 (x100)", subtitle="DDTP test, X->en") if len(df) else []
+
+
+#: padded tokens per batch on CPU: batches of texts of about the same token count, instead of
+#: ``batch_size`` texts sorted by characters (a quarter of the DDTP documents' positions were padding)
+CPU_TOKEN_BUDGET = 2048
+
+
+def cpu_batching() -> dict:
+    """``{"token_budget": CPU_TOKEN_BUDGET}`` on CPU, else nothing (the same vectors up to float
+    rounding; a setting that does not key the encodings, as the batch size does not)."""
+    import torch
+    return {} if torch.cuda.is_available() else {"token_budget": CPU_TOKEN_BUDGET}
+
+
+def demo_models(delta=None, batch_size: int = 32, prebuilt: bool = True):
+    """The demo's encoders: milco-mini (``delta``, default the shipped one) and e5-small-q4, documents
+    cut at 256 tokens; on CPU batched by tokens; ``prebuilt``: documents whose vectors ship with the
+    package (:mod:`milco_pt.run.prebuilt`) are not encoded again, where the digests match."""
+    from ..mini import SHIPPED_DELTA, e5_folder
+    from .models import Models
+    budget = cpu_batching()
+    models = Models(mini=Path(delta or SHIPPED_DELTA), e5=str(e5_folder()), batch_size=batch_size,
+                    options={"milco-mini": {"doc_max_length": 256, "query_max_length": 64, **budget},
+                             "e5": {"doc_max_length": 256, **budget}})
+    if prebuilt:
+        for kind in ("milco-mini", "e5"):
+            models[kind].prebuilt = True
+    return models
 
 
 def _task(name: str, max_queries: Optional[int], max_docs: Optional[int]):
@@ -94,22 +145,22 @@ def _averages(table: pd.DataFrame) -> list[dict]:
 def run(out: str = "results", delta: Optional[str] = None, languages: Optional[Sequence[str]] = None,
         monolingual: Optional[Sequence[str]] = None, plot: bool = True, batch_size: int = 32,
         max_queries: Optional[int] = None, max_docs: Optional[int] = None, full: bool = False,
-        work=None) -> pd.DataFrame:
+        work=None, prebuilt: bool = True) -> pd.DataFrame:
     """Run the demo: cross-lingual tasks for ``languages`` (default: the headline four; ``full``:
     every language), monolingual ones for ``monolingual`` (default: none; ``full``: six languages of
     five scripts; ``"all"``). ``max_queries`` / ``max_docs`` cut every task down (smoke runs);
-    ``work``: the cache folder (default: the user's cache)."""
+    ``work``: the cache folder (default: the user's cache). ``prebuilt``: the English documents'
+    vectors shipped for the shipped models are used instead of encoding them, where their digests
+    (weights, tokenizer, settings, device, text) match (:mod:`milco_pt.run.prebuilt`); ``False``
+    encodes everything."""
     from ..datasets.ddtp import languages as ddtp_languages
-    from ..mini import SHIPPED_DELTA, e5_folder
-    from .models import Models
+    from ..mini import SHIPPED_DELTA
     from .pipeline import Corpus
     from .runner import Runner
     delta = Path(delta or SHIPPED_DELTA)
     if not delta.exists():
         raise FileNotFoundError(f"no milco-mini at {delta}: train it with experiments/train_milco_mini.py --out DIR")
-    models = Models(mini=delta, e5=str(e5_folder()), batch_size=batch_size,
-                    options={"milco-mini": {"doc_max_length": 256, "query_max_length": 64},
-                             "e5": {"doc_max_length": 256}})
+    models = demo_models(delta, batch_size, prebuilt)
     runner = Runner(work, models, num_results=100, verbose=False)
     langs = list(languages or (ddtp_languages() if full else HEADLINE))
     monolingual = monolingual if monolingual is not None else (MONOLINGUAL if full else ())
@@ -148,7 +199,7 @@ def run(out: str = "results", delta: Optional[str] = None, languages: Optional[S
         from .plots import setting, sparsity_curve
         encoding = runner.context(en_corpus).encoding("milco-mini")
         tasks = [(t, (ds.get_topics(), ds.get_qrels())) for t, ds in cross.items()]
-        curve = pruning_curve(encoding, runner.work, tasks, models["milco-mini"].load())
+        curve = pruning_curve(encoding, runner.work, tasks)
         cross_langs = [t.split("-")[0] for t in cross]
         curve.to_csv(out_dir / "demo_pruning.csv", index=False)
         dense = table[(table["task"] == "avg X->en") & (table["system"] == "e5-small (dense)")

@@ -14,8 +14,8 @@ from .work import files_digest, tensors_digest
 #: kind -> (module, class) of the baselines
 BASELINES = {"m3-sparse": ("M3Sparse", "m3"), "m3-dense": ("M3Dense", "m3"), "splade": ("Splade", "splade"),
              "e5": ("E5", "e5")}
-#: settings of a loaded encoder that do not change its vectors
-NEUTRAL = {"batch_size", "verbose", "device", "text_field"}
+#: settings of an encoder that do not change its vectors (batching changes them by float rounding at most)
+NEUTRAL = {"batch_size", "verbose", "device", "text_field", "token_budget"}
 
 
 def _device() -> str:
@@ -56,8 +56,10 @@ class Model:
     def _load(self):
         if self.kind.startswith("milco"):  # milco-mini: its name or a delta path, through the one loader
             from ..milco import Milco
-            return Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size,
-                                         **self.options)
+            m = Milco.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size,
+                                      **self.options)
+            m.query_cache = {}  # its systems (both views, pivot only, pruning) encode a query once
+            return m
         from .. import baselines
         cls = getattr(baselines, BASELINES[self.kind][0])
         return cls.from_pretrained(str(self.source), revision=self.revision, batch_size=self.batch_size, **self.options)
@@ -67,7 +69,8 @@ class Model:
         folder or file, a loaded model), its non-default settings and the device type."""
         if self._key is None:
             self._require()
-            key = {"kind": self.kind, "device": _device(), "options": self.options}
+            key = {"kind": self.kind, "device": _device(),
+                   "options": {k: v for k, v in self.options.items() if k not in NEUTRAL}}
             if self._loaded is not None:
                 m = self._loaded
                 key.update(model=getattr(m, "name", None) or type(m).__name__,
@@ -96,15 +99,37 @@ class Model:
             return m.doc_encoder(outputs=(*m.views, "combined"), verbose=verbose)
         return m.doc_encoder(verbose=verbose)
 
+    #: ``None``; ``True``: look for prebuilt document vectors (:mod:`milco_pt.run.prebuilt`) when
+    #: :meth:`encode_fn` is first called, used only if their digests say they are this model's; then
+    #: the records by text digest, and only the texts they lack are encoded
+    prebuilt = None
+
     def encode_fn(self, verbose: bool = False):
         """``texts -> records of doc_columns()`` (dense vectors as lists), for :mod:`milco_pt.sharding`;
         ``verbose``: a progress bar of each shard's batches."""
         enc, columns = self.doc_encoder(verbose), self.doc_columns()
 
-        def encode(texts: list[str]) -> list[dict]:
+        def encode_all(texts: list[str]) -> list[dict]:
             out = enc(pd.DataFrame({"docno": [str(i) for i in range(len(texts))], "text": texts}))
             return [{c: (v.tolist() if hasattr(v, "tolist") else v) for c, v in zip(columns, row)}
                     for row in zip(*(out[c] for c in columns))]
+
+        def encode(texts: list[str]) -> list[dict]:
+            if self.prebuilt is True:
+                from .prebuilt import attach
+                if attach(self):
+                    print(f"{self.kind}: using prebuilt document vectors where the texts match "
+                          f"(milco_pt.run.prebuilt, checked by digest)", flush=True)
+                else:
+                    self.prebuilt = None
+            if self.prebuilt is None:
+                return encode_all(texts)
+            from .prebuilt import text_key
+            found = [self.prebuilt.get(text_key(t)) for t in texts]
+            todo = [i for i, rec in enumerate(found) if rec is None]
+            for i, rec in zip(todo, encode_all([texts[i] for i in todo]) if todo else []):
+                found[i] = rec
+            return [{c: rec[c] for c in columns} for rec in found]
         return encode
 
 
