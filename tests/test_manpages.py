@@ -245,3 +245,13 @@ def test_shipped_collection():
     assert topics["qid"].is_unique and ds.get_corpus_lang() == "en" and ds.get_topics_lang() == "zh"
     assert 0 < len(ds.get_topics("hard")) <= len(topics)
     assert repr(ds) == "milco_pt.datasets.get('manpages/zh_CN-en/dev')"
+
+
+def test_cli_builds_the_same_files_as_the_python_api(tree, tmp_path):
+    from conftest import run_cli
+    manpages_build.build(tree, tmp_path / "py", languages=["de", "ja"], min_queries=1)
+    r = run_cli("datasets", "build-manpages", "--tree", str(tree), "--out", str(tmp_path / "cli"),
+                "--languages", "de,ja", "--min-queries", "1")
+    assert r.returncode == 0, r.stderr
+    for name in ("docs.jsonl.xz", "queries.jsonl.xz", "info.json"):
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "py" / name).read_bytes()

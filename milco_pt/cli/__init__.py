@@ -8,6 +8,7 @@
   milco-pt eval run.trec qrels.txt [--measures nDCG@10,R@100]   measures of a run file (ir_measures)
   milco-pt bm25 --corpus docs.jsonl --topics q.tsv --index idx --language de --output run.trec
   milco-pt datasets build-ddtp --out DIR            the DDTP collection from Debian (apt, no system change)
+  milco-pt datasets build-manpages --out DIR        the man-page dev collection from Debian (apt, no system change)
   milco-pt datasets info [ddtp/ja-en/test]          languages, sizes, or one task's counts
   milco-pt experiment --systems milco,bm25 --dataset ddtp/ja-en/test --model M --baseline bm25
   milco-pt demo [--languages de,ja]                  milco-mini vs BM25 vs e5 on DDTP (results/demo.csv)

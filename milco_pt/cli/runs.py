@@ -23,6 +23,12 @@ def cmd_build_ddtp(args):
     print(f"wrote {args.out} (archive {manifest['archive_date']})", file=sys.stderr)
 
 
+def cmd_build_manpages(args):
+    from ..datasets.manpages_build import main
+    names = ("out", "tree", "work", "languages", "suite", "mirror", "min_queries")
+    main([f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k in names and v is not None])
+
+
 def cmd_datasets_info(args):
     from ..datasets import get
     from ..datasets.ddtp import SHIPPED
@@ -169,6 +175,16 @@ def add_parsers(sub, formatter):
     bp.add_argument("--mirror", default="http://deb.debian.org/debian")
     bp.add_argument("--suite", default="bookworm")
     bp.set_defaults(fn=cmd_build_ddtp)
+    mp = dsub.add_parser("build-manpages", formatter_class=formatter, help="fetch Debian's translated man pages "
+                         "with apt and build the man-page dev collection (manpages/<lang>-en/dev)")
+    mp.add_argument("--out", required=True, help="folder for docs.jsonl.xz, queries.jsonl.xz, info.json")
+    mp.add_argument("--tree", default=None, help="build from this extracted tree (no network)")
+    mp.add_argument("--work", default=None, help="apt's private folder and the extracted tree (default: temporary)")
+    mp.add_argument("--languages", default=None, help="comma-separated (default: every translated language)")
+    mp.add_argument("--suite", default=None, help="Debian suite (default: the shipped build's)")
+    mp.add_argument("--mirror", default=None)
+    mp.add_argument("--min-queries", default=None, type=int, help="drop languages with fewer queries (default: 150)")
+    mp.set_defaults(fn=cmd_build_manpages)
     ip = dsub.add_parser("info", formatter_class=formatter, help="languages and sizes, or one task's counts")
     ip.add_argument("name", nargs="?", default=None, help="e.g. ddtp/ja-en/test")
     ip.set_defaults(fn=cmd_datasets_info)

@@ -248,15 +248,16 @@ def main(argv=None):
     p.add_argument("--languages", default=",".join(LANGUAGES))
     p.add_argument("--suite", default=SUITE)
     p.add_argument("--mirror", default=MIRROR)
+    p.add_argument("--min-queries", type=int, default=MIN_QUERIES, help="drop languages with fewer queries")
     args = p.parse_args(argv)
     languages = [x for x in args.languages.split(",") if x]
     if args.tree:
-        info = build(Path(args.tree), Path(args.out), languages)
+        info = build(Path(args.tree), Path(args.out), languages, min_queries=args.min_queries)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(args.work or tmp)
             fetch(work, work / "tree", args.mirror, args.suite)
-            info = build(work / "tree", Path(args.out), languages)
+            info = build(work / "tree", Path(args.out), languages, min_queries=args.min_queries)
     print(json.dumps({k: info[k] for k in ("archive_date", "documents", "queries", "dropped_languages")}, indent=1))
 
 
