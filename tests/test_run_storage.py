@@ -53,3 +53,15 @@ def test_cli_index_without_forward_store(tmp_path):
     meta = json.loads((tmp_path / "idx" / "pt_meta.json").read_text())
     assert meta["forward_store"] is False and meta["doc_count"] == 5
     assert not (tmp_path / "idx" / FORWARD).exists()
+
+
+def test_a_model_is_keyed_by_its_source_loaded_or_not(tiny_path, milco):
+    """The same encodings whether the run layer loads the model or a table script hands it the copy it
+    loaded from the same source (so ``experiment --encode-only --model M`` feeds ``table*.py --model M``)."""
+    from milco_pt.run.models import Model
+    before = Model("milco", str(tiny_path)).key()
+    loaded_here = Model("milco", str(tiny_path))
+    loaded_here.load()
+    handed = Model("milco", str(tiny_path), loaded=milco)
+    assert loaded_here.key() == before == handed.key() and handed.load() is milco
+    assert "weights" in Model("milco", milco).key(), "a bare model object is keyed by its weights"

@@ -60,9 +60,12 @@ SMOKE_WORK = None  # the scratch work folder of a smoke run
 
 
 def runner(args, milco, num_results: int = 100, **options):
-    """The run layer for a table script: ``milco`` (loaded) as the MILCO model, ``--work`` as cache."""
+    """The run layer for a table script: ``--model`` (``milco``, loaded from it) as the MILCO model, keyed
+    by ``--model`` as ``milco-pt experiment --model`` keys it (so ``--encode-only`` runs feed the script),
+    ``--work`` as cache."""
     from milco_pt.run.experiment import runner as make
-    return make(milco, args.work or SMOKE_WORK, batch_size=args.batch_size, num_results=num_results, **options)
+    return make(args.model, args.work or SMOKE_WORK, batch_size=args.batch_size, num_results=num_results,
+                loaded=milco, **options)
 
 
 def corpus(ds, name=None):
@@ -74,7 +77,8 @@ def corpus(ds, name=None):
 def run_named(args, systems, name, milco, **kwargs):
     """``milco_pt.run.experiment.run`` of named systems on dataset ``name``, in the script's work folder."""
     from milco_pt.run.experiment import run
-    return run(systems, name, model=milco, work=args.work or SMOKE_WORK, batch_size=args.batch_size, **kwargs)
+    return run(systems, name, model=args.model, loaded=milco, work=args.work or SMOKE_WORK,
+               batch_size=args.batch_size, **kwargs)
 
 
 def paper_values(table: str, select: dict, columns=None) -> dict:

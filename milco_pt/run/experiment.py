@@ -34,9 +34,11 @@ def corpus_of(dataset, name: Optional[str] = None) -> Corpus:
 
 def runner(model=None, work=None, alpha: float = 0.5, m3: str = "BAAI/bge-m3", splade: str = "naver/splade-v3",
            e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, num_results: int = 1000,
-           threads: int = 1, chunk: int = 1000, shard_size: int = 10000, verbose: bool = False, **options) -> Runner:
-    """A :class:`~.runner.Runner` with the models named as ``milco-pt experiment`` names them."""
-    models = Models(milco=model, m3=m3, splade=splade, e5=e5, batch_size=batch_size)
+           threads: int = 1, chunk: int = 1000, shard_size: int = 10000, verbose: bool = False, loaded=None,
+           **options) -> Runner:
+    """A :class:`~.runner.Runner` with the models named as ``milco-pt experiment`` names them; ``loaded``:
+    ``model`` (a hub id or folder) already loaded, used without changing the cache keys."""
+    models = Models(milco=model, m3=m3, splade=splade, e5=e5, batch_size=batch_size, milco_loaded=loaded)
     return Runner(work, models, num_results=num_results, threads=threads, chunk=chunk, shard_size=shard_size,
                   alpha=alpha, verbose=verbose, **options)
 

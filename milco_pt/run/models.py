@@ -27,10 +27,13 @@ class Model:
     """One encoder: a source (hub id, folder, delta file or a loaded encoder) and its kind."""
 
     def __init__(self, kind: str, source, batch_size: int = 32, revision: Optional[str] = None,
-                 options: Optional[dict] = None):
+                 options: Optional[dict] = None, loaded=None):
+        """``loaded``: the encoder ``from_pretrained(source)`` gives, already loaded by the caller (a
+        table script): used instead of loading a second copy, while the key stays the source's, so
+        the script shares encodings with ``milco-pt experiment --model SOURCE`` (e.g. ``--encode-only``)."""
         self.kind, self.source, self.batch_size, self.revision = kind, source, batch_size, revision
         self.options = dict(options or {})  # constructor settings, e.g. doc_max_length (part of the key)
-        self._loaded = None if isinstance(source, (str, Path)) or source is None else source
+        self._loaded = loaded if loaded is not None or isinstance(source, (str, Path)) or source is None else source
         self._key: Optional[dict] = None
 
     def __repr__(self):
@@ -71,12 +74,12 @@ class Model:
             self._require()
             key = {"kind": self.kind, "device": _device(),
                    "options": {k: v for k, v in self.options.items() if k not in NEUTRAL}}
-            if self._loaded is not None:
+            if not isinstance(self.source, (str, Path)):  # a model object: what its weights are now
                 m = self._loaded
                 key.update(model=getattr(m, "name", None) or type(m).__name__,
                            weights=tensors_digest(m.model),
                            settings={k: v for k, v in getattr(m, "_kwargs", {}).items() if k not in NEUTRAL})
-            elif self.source is not None and Path(self.source).exists():
+            elif Path(self.source).exists():  # the same key whether or not it is loaded yet
                 key.update(model=str(Path(self.source).resolve()), weights=files_digest(self.source))
             else:
                 key.update(model=str(self.source), revision=self.revision or "main")
@@ -136,15 +139,16 @@ class Model:
 class Models:
     """Every kind's :class:`Model` for one run: MILCO from ``milco`` (a hub id, folder or loaded
     :class:`~milco_pt.Milco`), milco-mini from ``mini`` (default: the shipped delta), the baselines
-    from their hub ids or folders; ``options``: kind -> constructor settings (e.g. ``{"e5": {"doc_max_length": 256}}``)."""
+    from their hub ids or folders; ``options``: kind -> constructor settings (e.g. ``{"e5": {"doc_max_length": 256}}``);
+    ``milco_loaded``: ``milco``'s model already loaded by the caller (see :class:`Model`)."""
 
     def __init__(self, milco=None, mini=None, m3: str = "BAAI/bge-m3", splade: str = "naver/splade-v3",
                  e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, revision: Optional[str] = None,
-                 options: Optional[dict] = None):
+                 options: Optional[dict] = None, milco_loaded=None):
         from ..mini import SHIPPED_DELTA
         hub = {"m3": m3, "splade": splade, "e5": e5}
         options = options or {}
-        self.models = {"milco": Model("milco", milco, batch_size, revision, options.get("milco")),
+        self.models = {"milco": Model("milco", milco, batch_size, revision, options.get("milco"), milco_loaded),
                        "milco-mini": Model("milco-mini", mini or SHIPPED_DELTA, batch_size, None, options.get("milco-mini"))}
         self.models.update({kind: Model(kind, hub[src], batch_size, None, options.get(kind))
                             for kind, (_, src) in BASELINES.items()})
