@@ -65,3 +65,13 @@ def test_a_model_is_keyed_by_its_source_loaded_or_not(tiny_path, milco):
     handed = Model("milco", str(tiny_path), loaded=milco)
     assert loaded_here.key() == before == handed.key() and handed.load() is milco
     assert "weights" in Model("milco", milco).key(), "a bare model object is keyed by its weights"
+
+
+def test_demo_cli_can_skip_the_prebuilt_vectors(monkeypatch, tmp_path):
+    import milco_pt.run.demo as demo
+    from milco_pt.cli import main
+    seen = []
+    monkeypatch.setattr(demo, "run", lambda *a, **kw: seen.append(kw["prebuilt"]))
+    main(["demo", "--out", str(tmp_path / "a"), "--no-prebuilt"])
+    main(["demo", "--out", str(tmp_path / "b")])
+    assert seen == [False, True]

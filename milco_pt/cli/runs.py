@@ -71,7 +71,8 @@ def cmd_demo(args):
     print(f"writing to {out}", file=sys.stderr)
     run(out, args.delta, args.languages.split(",") if args.languages else None,
         monolingual=mono, plot=not args.no_plot, batch_size=args.batch_size,
-        max_queries=args.max_queries, max_docs=args.max_docs, full=args.full, work=args.work)
+        max_queries=args.max_queries, max_docs=args.max_docs, full=args.full, work=args.work,
+        prebuilt=not args.no_prebuilt)
 
 
 def cmd_experiment(args):
@@ -133,6 +134,8 @@ def add_parsers(sub, formatter):
     sp.add_argument("--batch-size", type=count, default=32)
     sp.add_argument("--max-queries", type=int, default=None, help="per task (smoke runs)")
     sp.add_argument("--max-docs", type=int, default=None, help="per corpus, plus the relevant ones (smoke runs)")
+    sp.add_argument("--no-prebuilt", action="store_true", help="encode the English documents instead of using the "
+                    "vectors shipped for the shipped models (used only where their digests match)")
     sp.set_defaults(fn=cmd_demo)
 
     sp = sub.add_parser("experiment", formatter_class=formatter, help="compare named systems on a collection (pt.Experiment)")
