@@ -32,6 +32,16 @@ def corpus_of(dataset, name: Optional[str] = None) -> Corpus:
     return Corpus(dataset, name, dataset.get_corpus_lang() if hasattr(dataset, "get_corpus_lang") else None)
 
 
+def named_dataset(dataset, dataset_kwargs: Optional[dict] = None):
+    """``(collection, name its corpus is remembered by)`` of a :func:`milco_pt.datasets.get` name (or a
+    collection object, unnamed)."""
+    if not isinstance(dataset, str):
+        return dataset, None
+    from ..datasets import get
+    kwargs = json.dumps(dataset_kwargs, sort_keys=True, default=str) if dataset_kwargs else ""
+    return get(dataset, **(dataset_kwargs or {})), dataset + kwargs
+
+
 def runner(model=None, work=None, alpha: float = 0.5, m3: str = "BAAI/bge-m3", splade: str = "naver/splade-v3",
            e5: str = "intfloat/multilingual-e5-small", batch_size: int = 32, num_results: int = 1000,
            threads: int = 1, chunk: int = 1000, shard_size: int = 10000, verbose: bool = False, loaded=None,
@@ -51,10 +61,7 @@ def run(systems: Sequence, dataset, *, model=None, baseline: Optional[str] = Non
     paired t-tests against it. ``model`` is a MILCO hub id / folder, or a loaded :class:`~milco_pt.Milco`;
     measures are names (``nDCG@10``) or ir_measures objects (e.g. MKQA's answer recall); ``work`` is
     the cache folder (default: :func:`~.work.default_work`). ``dry_run``: print and return the plan."""
-    from ..datasets import get
-    ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
-    name = (dataset + (json.dumps(dataset_kwargs, sort_keys=True, default=str) if dataset_kwargs else "")
-            if isinstance(dataset, str) else None)
+    ds, name = named_dataset(dataset, dataset_kwargs)
     if baseline is not None and baseline not in list(systems):
         raise ValueError(f"the baseline {baseline!r} is not among the systems {list(systems)} (--baseline)")
     r = runner(model, work, **runner_kwargs)

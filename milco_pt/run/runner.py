@@ -156,13 +156,8 @@ def encode_only(systems: Sequence[str], dataset, *, model=None, work=None, datas
     ``systems`` need on ``dataset`` (named as :func:`.experiment.run` names it), into the work folder
     where a later ``experiment`` or table script finds them. Launch one process per GPU with
     ``torchrun --nproc_per_node N`` (or a SLURM array with ``RANK`` / ``WORLD_SIZE`` set per task)."""
-    import json
-
-    from ..datasets import get
-    from .experiment import corpus_of, runner
-    ds = get(dataset, **(dataset_kwargs or {})) if isinstance(dataset, str) else dataset
-    name = (dataset + (json.dumps(dataset_kwargs, sort_keys=True, default=str) if dataset_kwargs else "")
-            if isinstance(dataset, str) else None)
+    from .experiment import corpus_of, named_dataset, runner
+    ds, name = named_dataset(dataset, dataset_kwargs)
     return runner(model, work, **runner_kwargs).encode(systems, corpus_of(ds, name), rank, world_size)
 
 
