@@ -139,8 +139,13 @@ def main():
     from milco_pt.testing.tiny import build_tiny
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        model = Path(tmp) / "tiny"
-        build_tiny(model, seed=1)
+        # under --work the model has a fixed path, so that a rerun finds its encodings (they are
+        # keyed by the model's source) and resumes where a stopped run ended
+        model = Path(args.work) / "model" / "tiny" if args.work else Path(tmp) / "tiny"
+        if not model.exists():
+            partial = model.with_name("tiny.partial")
+            build_tiny(partial, seed=1)
+            partial.rename(model)
         for n in (int(x) for x in args.docs.split(",")):
             work = Path(args.work) / str(n) if args.work else Path(tmp) / f"work-{n}"
             extra = ["--doc-max-length", str(args.doc_max_length)] if args.doc_max_length else []

@@ -22,7 +22,7 @@ import torch
 from milco_pt.training import data
 from milco_pt.mini.assemble import base, save_delta
 from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
-from milco_pt.training.teachers import LexicalTeacher
+from milco_pt.training.teachers import DenseTeacher, LexicalTeacher
 from milco_pt.training.trainer import train
 
 
@@ -32,15 +32,36 @@ def sample(items, n, seed):
     return items[:n]
 
 
+def extra_bitext(args) -> list:
+    """The bitext beside DDTP's: none, the installed gettext catalogs (``gettext``: 8,000 pairs,
+    those overlapping the man-page dev collection left out) or a file."""
+    if args.extra_bitext in (None, "none"):
+        return []
+    if args.extra_bitext == "gettext":
+        from milco_pt.training.catalogs import bitext
+        return bitext(sample=8000, seed=args.seed)
+    return data.read_bitext(args.extra_bitext)
+
+
 def examples(args) -> tuple[list, list]:
-    """The recipe's (SAP bitext pairs, SCT query/document pairs), sampled with fixed seeds."""
+    """The recipe's (SAP bitext pairs, SCT examples), sampled with fixed seeds. SCT examples are
+    quadruples (query, document and their English) when the grounding term is on."""
     stages = args.stages.split(",")
+    extra = extra_bitext(args)
     n_sap = args.sap_steps * args.batch_size
-    n_extra = round(args.extra_share * n_sap) if args.extra_bitext else 0
+    n_extra = round(args.extra_share * n_sap) if extra else 0
     sap = sample(data.ddtp_bitext("train"), n_sap - n_extra, args.seed) if "sap" in stages else []
     if sap and n_extra:
-        sap = sample(sap + sample(data.read_bitext(args.extra_bitext), n_extra, args.seed), n_sap, args.seed)
-    sct = sample(data.ddtp_pairs("train"), args.sct_steps * args.batch_size, args.seed + 1) if "sct" in stages else []
+        sap = sample(sap + sample(extra, n_extra, args.seed), n_sap, args.seed)
+    sct = []
+    if "sct" in stages:
+        grounded = args.ground_weight > 0
+        n_sct = args.sct_steps * args.batch_size
+        n_extra = round(args.sct_extra_share * n_sct) if extra else 0
+        sct = sample(data.ddtp_pairs("train", english=grounded), n_sct - n_extra, args.seed + 1)
+        if n_extra:
+            more = data.bitext_pairs(sample(extra, n_extra, args.seed + 1))
+            sct = sample(sct + (more if grounded else [m[:2] for m in more]), n_sct, args.seed + 1)
     return sap, sct
 
 
@@ -68,9 +89,20 @@ def parser():
     p.add_argument("--encoder-lr", type=float, default=5e-5, help="the trained encoder layers")
     p.add_argument("--train-layers", type=int, default=2)
     p.add_argument("--no-echo", action="store_true", help="train the pivot view only (LexEcho off)")
-    p.add_argument("--extra-bitext", default=None, help="more SAP bitext (tsv english<TAB>translation or "
-                   "jsonl), e.g. from python -m milco_pt.training.catalogs")
-    p.add_argument("--extra-share", type=float, default=0.5, help="share of SAP pairs from --extra-bitext")
+    p.add_argument("--extra-bitext", default="gettext", help="bitext beside DDTP: 'gettext' (the installed "
+                   "catalogs, as python -m milco_pt.training.catalogs --sample 8000 writes them), 'none', or a "
+                   "file (tsv english<TAB>translation or jsonl)")
+    p.add_argument("--extra-share", type=float, default=0.3, help="share of SAP pairs from --extra-bitext")
+    p.add_argument("--sct-extra-share", type=float, default=0.3,
+                   help="share of SCT examples from --extra-bitext (translation -> its English)")
+    p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",
+                   help="dense teacher of SCT's in-batch KL distillation")
+    p.add_argument("--temperature", type=float, default=0.02, help="the teacher's score temperature")
+    p.add_argument("--distill-weight", type=float, default=1.0)
+    p.add_argument("--pivot-weight", type=float, default=0.5,
+                   help="weight of the ranking loss on pivot-view scores alone")
+    p.add_argument("--ground-weight", type=float, default=0.1,
+                   help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")
     return p
@@ -92,11 +124,11 @@ def main():
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
                   lr_by_prefix={"model.m_model.": args.encoder_lr})
+    from transformers import BertTokenizer
+    teacher = LexicalTeacher(BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True),
+                             len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
     if "sap" in stages:
-        from transformers import BertTokenizer
         pairs = sap_pairs
-        teacher = LexicalTeacher(BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True),
-                                 len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
         started = time.time()
         train(SAPObjective(model), pairs, SAPCollator(tok, teacher, max_length=64), work / "sap",
               max_steps=args.sap_steps, learning_rate=args.sap_lr, **common)
@@ -104,8 +136,13 @@ def main():
     if "sct" in stages:
         pairs = sct_pairs
         started = time.time()
-        objective = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5)
-        train(objective, pairs, SCTCollator(tok, query_max_length=32, doc_max_length=128), work / "sct",
+        objective = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, distill_weight=args.distill_weight,
+                                 pivot_weight=args.pivot_weight, ground_weight=args.ground_weight)
+        dense = (DenseTeacher.e5_small(temperature=args.temperature, query_max_length=32, doc_max_length=128)
+                 if args.teacher == "e5-small" else None)
+        collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
+                               grounding=teacher if args.ground_weight > 0 else None)
+        train(objective, pairs, collator, work / "sct",
               max_steps=args.sct_steps, learning_rate=args.sct_lr, **common)
         log["stages"]["sct"] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
     save_delta(model.eval(), out, info={"recipe": "experiments/train_milco_mini.py", **log})

@@ -26,3 +26,29 @@ def test_recipe_is_deterministic(tmp_path):
 def test_recipe_ablation_without_lexecho(tmp_path):
     delta = train(tmp_path / "no-echo", "1", "--no-echo", "--stages", "sct")
     assert not any(k.startswith("echo.") for k in delta)
+
+
+def recipe():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("train_milco_mini", ROOT / "experiments" / "train_milco_mini.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recipe_examples_mix_domains_and_carry_english(tmp_path):
+    """SCT examples are quadruples (grounding on) drawn from DDTP and the extra bitext in the
+    requested share; without grounding they are pairs; the same seed gives the same examples."""
+    r = recipe()
+    bitext = tmp_path / "bitext.tsv"
+    bitext.write_text("".join(f"english message {i}\tmessage traduit {i}\n" for i in range(100)), encoding="utf-8")
+    args = r.parser().parse_args(["--out", str(tmp_path), "--extra-bitext", str(bitext), "--sap-steps", "5",
+                                  "--sct-steps", "5", "--batch-size", "8", "--sct-extra-share", "0.25"])
+    sap, sct = r.examples(args)
+    assert len(sap) == 40 and sum(en.startswith("english message") for _, en in sap) == 12
+    assert len(sct) == 40 and all(len(x) == 4 for x in sct)
+    extra = [x for x in sct if x[0].startswith("message traduit")]
+    assert len(extra) == 10 and all(q_en == d == d_en for _, d, q_en, d_en in extra)
+    assert r.examples(args) == (sap, sct)
+    args.ground_weight = 0
+    assert all(len(x) == 2 for x in r.examples(args)[1])

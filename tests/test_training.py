@@ -197,3 +197,88 @@ def test_gettext_bitext_from_catalogs(tmp_path):
                      ("Zuletzt geöffnete Dokumente", "Open recent documents"),
                      ("L'opération a échoué gravement", "The operation failed badly")]
     assert gettext_bitext(["fr"], roots=[tmp_path]) == pairs[-1:]
+
+
+def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
+    """The dense-teacher KL, the pivot-only ranking loss and the grounding SMSE add up as documented."""
+    from milco_pt.hub import load_model
+    _, tok, _, lexical = parts
+    model = load_model(str(tiny_path)).eval()
+    quads = [(q, d, d, d) for q, d in PAIRS[:4]]
+    teacher = torch.tensor([[4.0, 1.0, 0.0, 2.0], [0.5, 3.0, 1.0, 0.0], [1.0, 1.0, 5.0, 0.0], [0.0, 2.0, 1.0, 3.0]])
+    batch = {**SCTCollator(tok, grounding=lexical)(quads), "inbatch_teacher": teacher}
+    obj = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, distill_weight=0.7, pivot_weight=0.5, ground_weight=0.2)
+    out = obj(**batch)
+    with torch.no_grad():
+        q_piv, q_src, q_logits = obj.reps(batch["q_ids"], batch["q_mask"])
+        d_piv, d_src, d_logits = obj.reps(batch["d_ids"], batch["d_mask"])
+        piv = q_piv @ d_piv.T
+        both = piv + q_src @ d_src.T
+
+        def rank(s):
+            return info_nce(s) + 0.7 * kl_distillation(s, teacher)
+        expect = (rank(both) + 0.5 * rank(piv) + 0.2 * (smse(q_logits, batch["q_ground"]) + smse(d_logits, batch["d_ground"]))
+                  + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv))
+    assert out["loss"].item() == pytest.approx(expect.item(), rel=1e-5)
+    assert out["pivot_loss"].item() == pytest.approx(rank(piv).item(), rel=1e-5)
+    assert torch.equal(batch["q_ground"], lexical([d for _, d in PAIRS[:4]]))
+    assert torch.allclose(q_piv, model.pivot(model.hidden_states(batch["q_ids"], batch["q_mask"]), batch["q_mask"]))
+    plain = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5)(**{k: batch[k] for k in ("q_ids", "q_mask", "d_ids", "d_mask")})
+    assert plain["loss"].item() == pytest.approx((info_nce(both) + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv)).item(), rel=1e-5)
+
+
+def test_sct_v2_inputs_are_checked(tiny_path, parts):
+    from milco_pt.hub import load_model
+    _, tok, _, lexical = parts
+    with pytest.raises(ValueError, match="query_en, doc_en"):
+        SCTCollator(tok, grounding=lexical)(PAIRS[:2])
+    with pytest.raises(ValueError, match="tuples of"):
+        SCTCollator(tok)([PAIRS[0], PAIRS[1] + ("x", "y")])
+    batch = SCTCollator(tok)(PAIRS[:2])
+    with pytest.raises(ValueError, match="grounding teacher"):
+        SCTObjective(load_model(str(tiny_path)), ground_weight=0.1)(**batch)
+
+
+def test_dense_teacher_is_cosine_over_temperature(tiny_path, parts):
+    from milco_pt.hub import load_model
+    from milco_pt.training.teachers import DenseTeacher
+    _, tok, _, _ = parts
+    encoder = load_model(str(tiny_path)).m_model
+    teacher = DenseTeacher(encoder, tok, temperature=0.05)
+    queries, docs = ["der Hund", "le renard"], ["the dog", "the fox", "a cat"]
+    scores = teacher(queries, docs)
+    assert scores.shape == (2, 3)
+
+    def embed(text):
+        enc = tok([text], return_tensors="pt")
+        with torch.no_grad():
+            return encoder(**enc).last_hidden_state[0].mean(0)
+    expect = F.cosine_similarity(embed("query: le renard"), embed("passage: a cat"), dim=0) / 0.05
+    assert scores[1, 2].item() == pytest.approx(expect.item(), rel=1e-4)
+    assert not any(p.requires_grad for p in encoder.parameters())
+    with pytest.raises(ValueError, match="temperature"):
+        DenseTeacher(encoder, tok, temperature=0)
+
+
+def test_ddtp_quadruples_carry_the_english_of_both_sides():
+    docs, queries = data._ddtp("dev")
+    en_q = dict(zip(queries[queries["lang"] == "en"]["group"], queries[queries["lang"] == "en"]["text"]))
+    quads = data.ddtp_pairs("dev", english=True)
+    pairs = data.ddtp_pairs("dev")
+    assert quads and all(len(x) == 4 for x in quads) and len(quads) <= len(pairs)
+    assert {x[:2] for x in quads} <= set(pairs)
+    group = dict(zip(queries["text"], queries["group"]))
+    assert all(q_en == en_q[group[q]] for q, _, q_en, _ in quads[:200])
+    assert data.bitext_pairs([("der Hund", "the dog")]) == [("der Hund", "the dog", "the dog", "the dog")]
+
+
+def test_bitext_overlapping_the_selection_set_is_dropped():
+    from milco_pt.training.catalogs import decontaminate, selection_texts
+    texts = ["List directory contents.", "The ls utility lists information about the files given as its arguments and sorts them"]
+    pairs = [("Verzeichnisinhalte auflisten", "list directory contents"),  # equal to a text, case and dot aside
+             ("x", "lists information about the files given as its arguments, sorted"),  # 8 shared words
+             ("Datei öffnen", "Open the file"), ("Datei speichern", "lists information about the")]
+    kept, dropped = decontaminate(pairs, texts)
+    assert kept == pairs[2:] and dropped == 2
+    shipped = selection_texts()
+    assert len(shipped) > 3414 and decontaminate([(shipped[0], "unrelated english words")], shipped)[1] == 1

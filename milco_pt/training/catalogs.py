@@ -81,26 +81,70 @@ def gettext_bitext(languages: Optional[Iterable[str]] = None, roots: Sequence = 
     return pairs
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def selection_texts(folder=None) -> list[str]:
+    """Every text of the man-page dev collection (the selection set): queries in all languages and
+    the English documents. Training data must not contain them."""
+    from ..datasets.manpages import SHIPPED, _read
+    docs, queries = _read(str(folder or SHIPPED))
+    return list(docs["text"]) + list(queries["text"])
+
+
+def decontaminate(pairs: Sequence[tuple[str, str]], texts: Iterable[str], n: int = 8) -> tuple[list, int]:
+    """``pairs`` without those that overlap ``texts``: either side equal (case and punctuation
+    aside) to one of ``texts``, or sharing a run of ``n`` words with one. Returns ``(kept, dropped)``.
+
+    Why: catalogs of tools carry their ``--help`` texts, from which many man pages are generated;
+    training on them would tune the model to the collection it is selected on."""
+    whole, grams = set(), set()
+    for t in texts:
+        w = _words(t)
+        whole.add(" ".join(w))
+        grams.update(hash(" ".join(w[i:i + n])) for i in range(len(w) - n + 1))
+    kept = []
+    for tr, en in pairs:
+        sides = [_words(tr), _words(en)]
+        if any(" ".join(w) in whole for w in sides) or any(
+                hash(" ".join(w[i:i + n])) in grams for w in sides for i in range(len(w) - n + 1)):
+            continue
+        kept.append((tr, en))
+    return kept, len(pairs) - len(kept)
+
+
+def bitext(languages: Optional[Iterable[str]] = None, sample: Optional[int] = None, seed: int = 42,
+           exclude_selection: bool = True) -> list[tuple[str, str]]:
+    """The installed catalogs' ``[(translation, English)]`` in DDTP's languages (or ``languages``),
+    without the pairs overlapping the man-page dev collection, optionally a seeded sample."""
+    import random
+    if languages is None:
+        from ..datasets.ddtp import languages as ddtp_languages
+        languages = [x for x in ddtp_languages() if x != "en"]
+    pairs = gettext_bitext(languages)
+    if exclude_selection:
+        pairs, _ = decontaminate(pairs, selection_texts())
+    if sample is not None and sample < len(pairs):
+        pairs = random.Random(seed).sample(pairs, sample)
+    return [(tr, en) for tr, en in pairs if "\t" not in en + tr]
+
+
 def main(argv=None):
     """Write the installed catalogs' bitext as tsv (``english<TAB>translation``, as read_bitext reads)."""
     import argparse
-    import random
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--out", required=True)
     p.add_argument("--languages", default=None, help="comma-separated (default: DDTP's)")
     p.add_argument("--sample", type=int, default=None, help="keep this many pairs (seeded sample)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--keep-selection-overlap", action="store_true",
+                   help="keep pairs that overlap the man-page dev collection (dropped by default)")
     args = p.parse_args(argv)
-    if args.languages:
-        langs = args.languages.split(",")
-    else:
-        from ..datasets.ddtp import languages
-        langs = [x for x in languages() if x != "en"]
-    pairs = gettext_bitext(langs)
-    if args.sample is not None and args.sample < len(pairs):
-        pairs = random.Random(args.seed).sample(pairs, args.sample)
+    pairs = bitext(args.languages.split(",") if args.languages else None, args.sample, args.seed,
+                   exclude_selection=not args.keep_selection_overlap)
     with open(args.out, "w", encoding="utf-8") as f:
-        f.writelines(f"{en}\t{tr}\n" for tr, en in pairs if "\t" not in en + tr)
+        f.writelines(f"{en}\t{tr}\n" for tr, en in pairs)
     print(f"wrote {len(pairs)} pairs to {args.out}")
 
 

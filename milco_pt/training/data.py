@@ -74,16 +74,29 @@ def ddtp_bitext(split: str = "train", languages=None, folder=None) -> list[tuple
     return pairs
 
 
-def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, folder=None) -> list[tuple[str, str]]:
+def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, folder=None,
+               english: bool = False) -> list[tuple]:
     """``(query, positive document)`` pairs: X short description -> its group's English long
-    description (and, with ``monolingual``, the X long description)."""
+    description (and, with ``monolingual``, the X long description). With ``english``, quadruples
+    ``(query, document, query's English, document's English)`` (the group's English short and
+    long descriptions; groups without both are left out), for SCT's grounding term."""
     docs, queries = _ddtp(split, folder)
     first_doc = docs.drop_duplicates(["lang", "group"]).set_index(["lang", "group"])["text"]
+    en_query = queries[queries["lang"] == "en"].drop_duplicates("group").set_index("group")["text"]
     pairs = []
     for lang, g, text in zip(queries["lang"], queries["group"], queries["text"]):
         if languages and lang not in languages:
             continue
+        if english and (g not in en_query.index or ("en", g) not in first_doc.index):
+            continue
         for doc_lang in (("en", lang) if monolingual and lang != "en" else ("en",)):
             if (doc_lang, g) in first_doc.index:
-                pairs.append((text, first_doc[(doc_lang, g)]))
+                pair = (text, first_doc[(doc_lang, g)])
+                pairs.append(pair + (en_query[g], first_doc[("en", g)]) if english else pair)
     return pairs
+
+
+def bitext_pairs(bitext) -> list[tuple[str, str, str, str]]:
+    """Translation pairs as SCT quadruples: the translation is the query, its English the document
+    (and the English of both)."""
+    return [(src, en, en, en) for src, en in bitext]

@@ -49,55 +49,95 @@ class SAPCollator:
 class SCTObjective(nn.Module):
     """Sparse Contrastive Training on dual-view scores (pivot dot + source dot).
 
-    Without teacher scores: InfoNCE with in-batch negatives (paper ③). With them: KL distillation
-    over each query's group (paper ①). Plus ``lambda_q * reg(q) + lambda_d * reg(d)`` on the pivot
-    view, ``reg`` = L1 or FLOPS.
+    Ranking loss: InfoNCE with in-batch negatives (paper ③) or, given a query's group scores, KL
+    distillation over the group (paper ①); given a dense teacher's in-batch score matrix, plus
+    ``distill_weight`` times KL distillation over each query's row. Sparsity: ``lambda_q * reg(q) +
+    lambda_d * reg(d)`` on the pivot view, ``reg`` = L1 or FLOPS. Two optional terms keep the pivot
+    view meaningful on its own:
+
+    - ``pivot_weight``: the same ranking loss on pivot-view scores alone (the pivot view must rank
+      without LexEcho's help, as it does in the paper's Table 19);
+    - ``ground_weight``: SAP's SMSE between the raw max-pooled logits of queries and documents and
+      the lexical teacher's targets of their English text (the pivot view keeps the English words).
     """
 
     def __init__(self, model, lambda_q: float = 1e-3, lambda_d: float = 1e-5, reg: str = "l1",
-                 use_source: bool = True):
+                 use_source: bool = True, distill_weight: float = 1.0, pivot_weight: float = 0.0,
+                 ground_weight: float = 0.0):
         super().__init__()
         if reg not in ("l1", "flops"):
             raise ValueError(f"reg must be 'l1' or 'flops', not {reg!r}")
         self.model = model
         self.lambda_q, self.lambda_d, self.reg = lambda_q, lambda_d, reg
         self.use_source = use_source and model.config.echo
+        self.distill_weight, self.pivot_weight, self.ground_weight = distill_weight, pivot_weight, ground_weight
 
     def reps(self, ids, mask):
+        """``(pivot, source, raw pooled logits)`` of a batch (``source`` None without LexEcho)."""
         m = self.model
         hidden = m.hidden_states(ids, mask)
-        pivot = m.pivot(hidden, mask)
+        logits = m.pooled_logits(hidden, mask)
+        pivot = torch.log1p(torch.relu(logits))
         if not self.use_source:
-            return pivot, None
+            return pivot, None, logits
         weights = m.source_weights(hidden, mask)
         source = weights.new_zeros(len(ids), m.config.m_vocab_size).scatter_add(1, ids, weights)
-        return pivot, source
+        return pivot, source, logits
 
-    def forward(self, q_ids, q_mask, d_ids, d_mask, teacher_scores: Optional[torch.Tensor] = None):
-        q_piv, q_src = self.reps(q_ids, q_mask)
-        d_piv, d_src = self.reps(d_ids, d_mask)
-        scores = q_piv @ d_piv.T
-        if q_src is not None:
-            scores = scores + q_src @ d_src.T
-        if teacher_scores is None:
-            rank_loss = info_nce(scores)
-        else:
+    def ranking(self, scores, teacher_scores=None, inbatch_teacher=None):
+        if teacher_scores is not None:
             group = teacher_scores.shape[1]
-            idx = torch.arange(len(q_ids), device=scores.device)[:, None] * group + torch.arange(group, device=scores.device)
-            rank_loss = kl_distillation(scores.gather(1, idx), teacher_scores.to(scores.dtype))
+            idx = (torch.arange(len(scores), device=scores.device)[:, None] * group
+                   + torch.arange(group, device=scores.device))
+            return kl_distillation(scores.gather(1, idx), teacher_scores.to(scores.dtype))
+        loss = info_nce(scores)
+        if inbatch_teacher is not None:
+            loss = loss + self.distill_weight * kl_distillation(scores, inbatch_teacher.to(scores.dtype))
+        return loss
+
+    def forward(self, q_ids, q_mask, d_ids, d_mask, teacher_scores: Optional[torch.Tensor] = None,
+                inbatch_teacher: Optional[torch.Tensor] = None, q_ground: Optional[torch.Tensor] = None,
+                d_ground: Optional[torch.Tensor] = None):
+        q_piv, q_src, q_logits = self.reps(q_ids, q_mask)
+        d_piv, d_src, d_logits = self.reps(d_ids, d_mask)
+        pivot_scores = q_piv @ d_piv.T
+        scores = pivot_scores + q_src @ d_src.T if q_src is not None else pivot_scores
+        rank_loss = self.ranking(scores, teacher_scores, inbatch_teacher)
+        loss = rank_loss
+        out = {"rank_loss": rank_loss.detach()}
+        if self.pivot_weight:
+            pivot_loss = self.ranking(pivot_scores, teacher_scores, inbatch_teacher)
+            loss = loss + self.pivot_weight * pivot_loss
+            out["pivot_loss"] = pivot_loss.detach()
+        if self.ground_weight:
+            if q_ground is None or d_ground is None:
+                raise ValueError("ground_weight needs the lexical teacher's targets of each example's English "
+                                 "text: give SCTCollator a grounding teacher and (query, doc, query_en, doc_en) examples")
+            ground_loss = smse(q_logits, q_ground.to(q_logits.dtype)) + smse(d_logits, d_ground.to(d_logits.dtype))
+            loss = loss + self.ground_weight * ground_loss
+            out["ground_loss"] = ground_loss.detach()
         reg = l1 if self.reg == "l1" else flops
         reg_loss = self.lambda_q * reg(q_piv) + self.lambda_d * reg(d_piv)
-        return {"loss": rank_loss + reg_loss, "rank_loss": rank_loss.detach(), "reg_loss": reg_loss.detach()}
+        out["reg_loss"] = reg_loss.detach()
+        return {"loss": loss + reg_loss, **out}
 
 
 class SCTCollator:
-    """Pairs ``(query, positive)`` (in-batch negatives) or BGE-style distillation records
-    ``{query, pos, pos_scores, neg, neg_scores}`` (group = first positive + ``group - 1`` negatives)."""
+    """SCT examples -> SCTObjective inputs. Examples are pairs ``(query, positive)`` (in-batch
+    negatives), quadruples ``(query, positive, query's English, positive's English)`` (for the
+    grounding term), or BGE-style distillation records ``{query, pos, pos_scores, neg, neg_scores}``
+    (group = first positive + ``group - 1`` negatives).
 
-    def __init__(self, m_tokenizer, query_max_length: int = 64, doc_max_length: int = 256, group: int = 8):
+    ``dense_teacher`` (a :class:`~milco_pt.training.teachers.DenseTeacher`) adds its in-batch score
+    matrix; ``grounding`` (a lexical teacher) adds the targets of the English sides."""
+
+    def __init__(self, m_tokenizer, query_max_length: int = 64, doc_max_length: int = 256, group: int = 8,
+                 dense_teacher=None, grounding=None):
         self.tok, self.q_len, self.d_len, self.group = m_tokenizer, query_max_length, doc_max_length, group
+        self.dense_teacher, self.grounding = dense_teacher, grounding
 
     def __call__(self, examples) -> dict:
+        english = None
         if isinstance(examples[0], dict):
             queries, docs, scores = [], [], []
             for r in examples:
@@ -111,13 +151,26 @@ class SCTCollator:
                     scores.append([r["pos_scores"][0], *list(r["neg_scores"])[: self.group - 1]])
             out_scores = torch.tensor(scores, dtype=torch.float) if scores else None
         else:
-            queries, docs = zip(*examples)
+            sizes = {len(e) for e in examples}
+            if sizes - {2, 4} or len(sizes) > 1:
+                raise ValueError(f"SCT examples are all (query, doc) or all (query, doc, query_en, doc_en); got "
+                                 f"tuples of {sorted(sizes)} items")
+            columns = list(zip(*examples))
+            queries, docs = columns[:2]
+            english = columns[2:] or None
             out_scores = None
         q_ids, q_mask = _tokenize(self.tok, queries, self.q_len)
         d_ids, d_mask = _tokenize(self.tok, docs, self.d_len)
         batch = {"q_ids": q_ids, "q_mask": q_mask, "d_ids": d_ids, "d_mask": d_mask}
         if out_scores is not None:
             batch["teacher_scores"] = out_scores
+        if self.dense_teacher is not None:
+            batch["inbatch_teacher"] = self.dense_teacher(list(queries), list(docs))
+        if self.grounding is not None:
+            if english is None:
+                raise ValueError("a grounding teacher needs (query, doc, query_en, doc_en) examples: the English "
+                                 "text of each query and document (e.g. data.ddtp_pairs(..., english=True))")
+            batch["q_ground"], batch["d_ground"] = self.grounding(list(english[0])), self.grounding(list(english[1]))
         return batch
 
 

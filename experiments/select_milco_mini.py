@@ -1,0 +1,170 @@
+"""Select milco-mini recipes on the out-of-domain dev collection, report them on DDTP test.
+
+Each model (a delta from ``experiments/train_milco_mini.py``) is scored exactly (float dot
+products) for X->en on the man-page dev collection (``manpages/<x>-en/dev``, the selection set)
+and on DDTP test (report only, never used to choose), both views and the pivot view alone, with
+the pivot view's grounding on DDTP test queries (share of pivot weight on wordpieces of the
+query's English translation). e5-small and BM25 come from ``results/ood_dev.csv`` and
+``results/demo.csv`` (the same collections, queries and measures).
+
+    python experiments/select_milco_mini.py --model v2=runs/v2/milco-mini-delta.safetensors
+    python experiments/select_milco_mini.py --append --model v2-no-ground=runs/v2-no-ground/milco-mini-delta.safetensors
+    python experiments/select_milco_mini.py --smoke          # the shipped model, 20 queries, two languages
+
+Writes ``results/milco_mini_selection.{md,csv}``; each row names the training command that made it
+(read from the delta's metadata).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+import pandas as pd
+import pyterrier as pt
+from pyterrier.measures import nDCG
+
+from milco_pt import datasets
+from milco_pt.index.exact import ExactIndex
+from milco_pt.measures import grounding
+from milco_pt.mini import SHIPPED_DELTA, load
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def training_command(delta: Path) -> str:
+    """The recipe command recorded in a delta (``train_milco_mini.py`` writes its arguments)."""
+    from safetensors import safe_open
+    with safe_open(str(delta), "pt") as f:
+        meta = json.loads((f.metadata() or {}).get("milco_mini", "{}"))
+    args = meta.get("args")
+    if not args:
+        return "(no recipe recorded)"
+    flags = []
+    for k, v in args.items():
+        if k in ("out", "smoke") or v is None or v is False:
+            continue
+        flags += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
+    return "python experiments/train_milco_mini.py " + shlex.join(flags) + f" --out {args.get('out', 'DIR')}"
+
+
+def score(mini, prefix: str, langs: list[str], max_queries, ground: bool) -> tuple[list[dict], dict]:
+    """nDCG@10 per X->en task of ``prefix`` (``manpages``/``ddtp``), dual view and pivot only."""
+    views = (*mini.views, "combined")
+    first = datasets.get(f"{prefix}/{langs[0]}-en/{'dev' if prefix == 'manpages' else 'test'}")
+    docs = mini.doc_encoder(outputs=views)(first.get_corpus_frame())
+    dual, pivot = ExactIndex("combined").index(docs[["docno", "combined"]]), ExactIndex("toks").index(docs[["docno", "toks"]])
+    en_text = datasets.get(f"{prefix}/en-en/test").get_topics().set_index("group")["query"] if ground else None
+    rows, vectors, translations = [], [], []
+    for x in langs:
+        ds = datasets.get(f"{prefix}/{x}-en/{'dev' if prefix == 'manpages' else 'test'}")
+        topics, qrels = ds.get_topics(), ds.get_qrels()
+        if max_queries:
+            topics = topics.head(max_queries)
+        q = mini.query_encoder(outputs=views)(topics[["qid", "query"]])
+        runs = [dual.retriever(num_results=100)(q[["qid", "query", "query_combined"]]),
+                pivot.retriever(num_results=100)(q[["qid", "query", "query_toks"]])]
+        res = pt.Experiment(runs, topics[["qid", "query"]], qrels, [nDCG @ 10], names=["dual view", "pivot only"])
+        rows += [{"collection": prefix, "task": f"{x}-en", "queries": len(topics), "view": r["name"],
+                  "nDCG@10": r["nDCG@10"]} for _, r in res.iterrows()]
+        if ground:
+            paired = topics["group"].isin(en_text.index).values
+            vectors += q["query_toks"][paired].tolist()
+            translations += en_text[topics["group"][paired]].tolist()
+    return rows, (grounding(vectors, translations, mini.encoder.pivot_names.tolist()) if ground else {})
+
+
+def references() -> dict:
+    """e5-small and BM25 X->en nDCG@10 averages on both collections, from the committed results."""
+    out = {}
+    ood = RESULTS / "ood_dev.csv"
+    if ood.exists():
+        t = pd.read_csv(ood)
+        t = t[(t["subset"] == "all") & (t["task"] != "en-en") & t["task"].str.endswith("-en")]
+        out["manpages"] = t.groupby("system")["nDCG@10"].mean().to_dict()
+    demo = RESULTS / "demo.csv"
+    if demo.exists():
+        t = pd.read_csv(demo)
+        t = t[(t["measure"] == "nDCG@10") & (t["task"] != "en-en") & t["task"].str.endswith("-en")]
+        out["ddtp"] = t.groupby("system")["value"].mean().to_dict()
+    return out
+
+
+def summary(table: pd.DataFrame, ground: pd.DataFrame) -> pd.DataFrame:
+    avg = table.groupby(["model", "collection", "view"], sort=False)["nDCG@10"].mean().unstack(["collection", "view"])
+    rows = []
+    refs = references()
+    for model, r in avg.iterrows():
+        row = {"model": model}
+        for coll, label in (("manpages", "man pages (dev)"), ("ddtp", "DDTP test")):
+            if (coll, "dual view") not in r.index:
+                continue
+            both, piv = r[(coll, "dual view")], r[(coll, "pivot only")]
+            ref = refs.get(coll, {})
+            row[f"{label} both views"] = both
+            row[f"{label} pivot only"] = piv
+            row[f"{label} pivot/both"] = piv / both if both else float("nan")
+            if "e5-small (dense)" in ref:
+                row[f"{label} / e5-small"] = both / ref["e5-small (dense)"]
+            if "BM25" in ref:
+                row[f"{label} / BM25"] = both / ref["BM25"]
+        g = ground[ground["model"] == model]
+        if len(g):
+            row["grounded weight"] = float(g["weight_share"].iloc[0])
+            row["pivot terms per query"] = float(g["terms_per_text"].iloc[0])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", default=[], help="NAME=DELTA (repeatable)")
+    p.add_argument("--out", default=str(RESULTS / "milco_mini_selection"))
+    p.add_argument("--append", action="store_true", help="keep the other models already in --out")
+    p.add_argument("--no-ddtp", action="store_true", help="the selection set only")
+    p.add_argument("--smoke", action="store_true")
+    args = p.parse_args()
+    models = dict(m.split("=", 1) for m in args.model) or {"milco-mini (shipped)": str(SHIPPED_DELTA)}
+    from milco_pt.datasets import ddtp, manpages
+    man_langs = [x for x in manpages.languages() if x != "en"]
+    ddtp_langs = [x for x in ddtp.languages() if x != "en"]
+    max_queries = None
+    if args.smoke:
+        man_langs, ddtp_langs, max_queries = man_langs[:2], ddtp_langs[:2], 20
+    rows, ground, commands = [], [], {}
+    for name, delta in models.items():
+        mini = load(delta, verbose=False, batch_size=32)
+        r, _ = score(mini, "manpages", man_langs, max_queries, ground=False)
+        rows += [{"model": name, **x} for x in r]
+        if not args.no_ddtp:
+            r, g = score(mini, "ddtp", ddtp_langs, max_queries, ground=True)
+            rows += [{"model": name, **x} for x in r]
+            ground.append({"model": name, **g})
+        commands[name] = training_command(Path(delta))
+        print(f"{name}: done", flush=True)
+    out = Path(args.out)
+    table = pd.DataFrame(rows).assign(command=lambda t: t["model"].map(commands))
+    ground = pd.DataFrame(ground, columns=["model", "texts", "term_share", "weight_share", "terms_per_text"])
+    if args.append and Path(f"{out}.csv").exists():
+        old = pd.read_csv(f"{out}.csv")
+        table = pd.concat([old[~old["model"].isin(models)], table], ignore_index=True)
+        old_g = pd.read_csv(f"{out}_grounding.csv")
+        ground = pd.concat([old_g[~old_g["model"].isin(models)], ground], ignore_index=True)
+    table = table.round(4)
+    best = summary(table, ground)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(f"{out}.csv", index=False)
+    ground.to_csv(f"{out}_grounding.csv", index=False)
+    lines = ["# milco-mini recipes: selected on man pages (dev), reported on DDTP test", "",
+             "nDCG@10, X->en averages (man pages: 10 languages; DDTP: every language but English); exact "
+             "scoring; e5-small and BM25 from `results/ood_dev.csv` and `results/demo.csv`. "
+             "Made by `python experiments/select_milco_mini.py` (see its docstring).", "",
+             best.round(3).to_markdown(), "", "Commands:", ""]
+    lines += [f"- {name}: `{cmd}`" for name, cmd in table.drop_duplicates("model")[["model", "command"]].values]
+    Path(f"{out}.md").write_text("\n".join(lines) + "\n")
+    print(best.round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
