@@ -217,6 +217,25 @@ def test_duplicate_docnos_are_an_error(tmp_path, backend):
     assert not (tmp_path / "i").exists() and not (tmp_path / "b").exists()
 
 
+def test_duplicate_docnos_beyond_the_exact_set_are_found_by_digest(monkeypatch):
+    """Past the first docnos (kept as strings), uniqueness is checked on 16-byte digests at the
+    end of the corpus; the error names both records."""
+    from milco_pt.index import base
+    unique = base.UniqueDocnos(exact=3)
+    for n, d in enumerate(["a", "b", "c", "d", "e", "b", "f"]):
+        unique.add(n, d)
+    with pytest.raises(ValueError, match="records 1 and 5 have the same docno.*drop or rename"):
+        unique.finish()
+    fine = base.UniqueDocnos(exact=2)
+    for n in range(50_000):
+        fine.add(n, f"doc{n}")
+    fine.finish()
+    monkeypatch.setattr(base.UniqueDocnos.__init__, "__defaults__", (2,))
+    docs = [{"docno": d, "toks": {"a": 1.0}} for d in ["x", "y", "z", "x"]]
+    with pytest.raises(ValueError, match="records 0 and 3 have the same docno"):
+        ExactIndex("toks").index(docs)
+
+
 def test_fusion_fuses_rows_sharing_a_qid_apart(built):
     """Duplicate qids duplicated every fused row."""
     index = built["anserini"]
