@@ -76,7 +76,7 @@ def test_results_frame_repeats_rows_and_ranks_per_row():
     assert list(empty.columns) == ["qid", "n", "docno", "score", "rank"] and len(empty) == 0
 
 
-def test_anserini_java_configuration_for_pyterrier():
+def test_anserini_java_configuration_for_pyterrier(monkeypatch):
     class FakeConfig:
         def __init__(self):
             self.classpath, self.options = [], ["-Xmx2g", "--add-modules=jdk.incubator.vector"]
@@ -94,3 +94,12 @@ def test_anserini_java_configuration_for_pyterrier():
     init.pre_init(config)
     assert config.classpath == [java.anserini_jar()] and config.options == ["-Xmx2g"]
     assert init.priority() < 0 and init.message().startswith("anserini-")
+    bare = FakeConfig()
+    bare.options = ["--add-modules=jdk.incubator.vector"]
+    monkeypatch.delenv(java.HEAP, raising=False)
+    java.configure(bare)
+    assert bare.options == ["-Xmx1g"], "a bounded heap by default"
+    monkeypatch.setenv(java.HEAP, "6g")
+    bare.options = []
+    java.configure(bare)
+    assert bare.options == ["-Xmx6g"]
