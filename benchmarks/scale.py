@@ -64,18 +64,22 @@ def peak_mb() -> dict:
 
 class StagePeak:
     """The highest resident memory (MB) while a stage runs, sampled every 0.1 s from /proc (the
-    process's ``ru_maxrss`` only says the highest so far, whatever stage reached it)."""
+    process's ``ru_maxrss`` only says the highest so far, whatever stage reached it): in all
+    (``high``), and its anonymous part (``anon``: heaps, the JVM's included) apart from pages of
+    mapped files (Lucene maps the index's files; those pages are the page cache's)."""
 
     def __init__(self):
         import threading
-        self.high, self.stop = 0.0, threading.Event()
+        self.high, self.anon, self.stop = 0.0, 0.0, threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
 
     def sample(self):
-        page = resource.getpagesize()
         while not self.stop.is_set():
-            with open("/proc/self/statm") as f:
-                self.high = max(self.high, int(f.read().split()[1]) * page / 2**20)
+            with open("/proc/self/status") as f:
+                kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)
+                      if k in ("VmRSS", "RssAnon")}
+            self.high = max(self.high, kb["VmRSS"] / 1024)
+            self.anon = max(self.anon, kb["RssAnon"] / 1024)
             self.stop.wait(0.1)
 
     def __enter__(self):
@@ -107,7 +111,7 @@ def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
         with StagePeak() as peak:
             result = fn()
         out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb(),
-                               "stage_peak_mb": round(peak.high)}
+                               "stage_peak_mb": round(peak.high), "stage_peak_anon_mb": round(peak.anon)}
         print(f"{n} docs, {name}: {json.dumps(out['stages'][name])}", file=sys.stderr, flush=True)
         return result
 
@@ -155,7 +159,7 @@ def main():
                 raise SystemExit(f"the {n}-document run failed (its error is above)")
             results.append(json.loads(r.stdout.strip().splitlines()[-1]))
             res = results[-1]
-            print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s ({v['stage_peak_mb']} MB)"
+            print(f"{n} docs: " + ", ".join(f"{k} {v['seconds']}s ({v['stage_peak_mb']} MB, anon {v['stage_peak_anon_mb']} MB)"
                                             for k, v in res["stages"].items())
                   + f"; peak RSS {res['peak_rss_mb']['self']:.0f} MB (children {res['peak_rss_mb']['children']:.0f} MB); "
                   f"index {res['index_bytes'] / n:.0f} B/doc, shards {res['shard_bytes'] / n:.0f} B/doc", flush=True)
