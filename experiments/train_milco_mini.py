@@ -1,13 +1,22 @@
-"""Train milco-mini on a 2-core CPU (about 70 minutes): Sparse Alignment Pretraining on DDTP train
-bitext with a lexical teacher, then Sparse Contrastive Training (InfoNCE, in-batch negatives, both
-views) on DDTP train (query, positive) pairs. Fixed seeds; the trained tensors go to --out.
+"""Train milco-mini on a 2-core CPU (about 80 minutes; minutes on a GPU). Fixed seeds; the trained
+tensors go to --out.
+
+- Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
+  train bitext, 30 % of it the machine's translated gettext catalogs (the pairs overlapping the
+  man-page dev collection, the selection set, left out);
+- Sparse Contrastive Training on dual-view scores: InfoNCE with in-batch negatives plus KL
+  distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
+  (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
+  and SAP's SMSE on the English side of each example (weight 0.1) keep the pivot view English.
 
     python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model
-    python experiments/train_milco_mini.py --stages sap --out runs/sap-only         # ablations
-    python experiments/train_milco_mini.py --stages sct --out runs/sct-only
-    python -m milco_pt.training.catalogs --out gettext.tsv --sample 8000         # + gettext bitext:
-    python experiments/train_milco_mini.py --extra-bitext gettext.tsv --out runs/gettext
-    python experiments/train_milco_mini.py --smoke --out /tmp/mini                  # a few steps (CI)
+    python experiments/train_milco_mini.py --extra-bitext none --teacher none --pivot-weight 0 \
+        --ground-weight 0 --out runs/v1                                      # the first recipe (v1)
+    python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
+    python experiments/train_milco_mini.py --no-echo --out runs/no-echo
+    python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
+
+Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
 from __future__ import annotations
 
