@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -122,7 +123,7 @@ def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
     per_query = timed("evaluate", lambda: evaluate(path, ds.get_qrels(), ["nDCG@10", "R@100"]))
     enc = stage.encoding.folder(runner.work)
     out.update(shard_bytes=sum(p.stat().st_size for p in enc.glob("shard-*")),
-               index_bytes=index.meta()["index_bytes"], documents=read_manifest(enc)["documents"],
+               index_bytes=index.meta()["index_bytes"], ram_buffer_mb=index.meta().get("ram_buffer_mb"), documents=read_manifest(enc)["documents"],
                nDCG10=round(float(per_query["nDCG@10"].mean()), 4), peak_rss_mb=peak_mb())
     return out
 
@@ -136,7 +137,11 @@ def main():
     p.add_argument("--model", default=None, help=argparse.SUPPRESS)
     p.add_argument("--doc-max-length", type=int, default=None, help="truncate documents to this many tokens "
                    "(cheaper encoding, the same run layer; default: the model's)")
+    p.add_argument("--index-buffer-mb", type=float, default=None, help="Lucene's indexing buffer "
+                   "($MILCO_PT_INDEX_BUFFER_MB; default 256): the index stage's memory is bounded by it")
     args = p.parse_args()
+    if args.index_buffer_mb is not None:
+        os.environ["MILCO_PT_INDEX_BUFFER_MB"] = str(args.index_buffer_mb)  # read in the --one processes
     if args.one:
         print(json.dumps(one(args.one, Path(args.work), Path(args.model), args.doc_max_length)))
         return

@@ -16,15 +16,11 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-import pyterrier as pt
 from pyterrier.measures import R, nDCG
 
-from milco_pt import datasets
 from milco_pt.datasets.ddtp import languages
-from milco_pt.mini import SHIPPED_DELTA
-from milco_pt.index.exact import ExactIndex
-from milco_pt.measures import grounding
-from milco_pt.mini import load
+from milco_pt.mini import SHIPPED_DELTA, load
+from milco_pt.mini.evaluate import by_view
 
 GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "SAP only (GPU)": "sap-only",
             "SCT only (GPU)": "sct-only", "SAP on DDTP + gettext, SCT (GPU)": "gettext"}
@@ -32,33 +28,9 @@ GPU_RUNS = {"SAP+SCT (GPU)": "full", "SAP+SCT, LexEcho off (GPU)": "no-echo", "S
 
 def evaluate(name: str, delta: Path, langs: list[str], max_queries: int | None) -> tuple[list[dict], dict]:
     mini = load(delta, verbose=False, batch_size=32, doc_max_length=256, query_max_length=64)
-    en = datasets.get("ddtp/en-en/test")
-    dual_view = (*mini.views, "combined")  # LexEcho off: the dual view is the pivot view
-    docs = mini.doc_encoder(outputs=dual_view)(en.get_corpus_frame())
-    dual = ExactIndex("combined").index(docs[["docno", "combined"]])
-    pivot = ExactIndex("toks").index(docs[["docno", "toks"]])
-    en_text = en.get_topics().set_index("group")["query"]
-    rows, vectors, translations = [], [], []
-    for x in langs:
-        ds = datasets.get(f"ddtp/{x}-en/test")
-        topics, qrels = ds.get_topics(), ds.get_qrels()
-        if max_queries:
-            topics = topics.head(max_queries)
-        q = mini.query_encoder(outputs=dual_view)(topics[["qid", "query"]])
-        runs = {"dual view": dual.retriever(num_results=100)(q[["qid", "query", "query_combined"]]),
-                "pivot only": pivot.retriever(num_results=100)(q[["qid", "query", "query_toks"]])}
-        for subset, sel in (("all", topics), ("hard", topics[~topics["shares_latin_word"]])):
-            if not len(sel):
-                continue
-            keep = set(sel["qid"])
-            res = pt.Experiment([r[r["qid"].isin(keep)] for r in runs.values()], sel[["qid", "query"]],
-                                qrels[qrels["qid"].isin(keep)], [nDCG @ 10, R @ 100], names=list(runs))
-            rows += [{"model": name, "task": f"{x}-en", "subset": subset, "view": r["name"],
-                      "nDCG@10": r["nDCG@10"], "R@100": r["R@100"]} for _, r in res.iterrows()]
-        paired = topics["group"].isin(en_text.index)
-        vectors += q["query_toks"][paired.values].tolist()
-        translations += en_text[topics["group"][paired]].tolist()
-    return rows, {"model": name, **grounding(vectors, translations, mini.encoder.pivot_names.tolist())}
+    rows, g = by_view(mini, "ddtp", "test", langs, max_queries=max_queries, measures=[nDCG @ 10, R @ 100],
+                      hard=True, ground=True)
+    return [{"model": name, **r} for r in rows], {"model": name, **g}
 
 
 def main():

@@ -22,15 +22,13 @@ import shlex
 from pathlib import Path
 
 import pandas as pd
-import pyterrier as pt
-from pyterrier.measures import nDCG
 
-from milco_pt import datasets
-from milco_pt.index.exact import ExactIndex
-from milco_pt.measures import grounding
 from milco_pt.mini import SHIPPED_DELTA, load
+from milco_pt.mini.evaluate import by_view
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+#: the values of v2's flags that give the v1 recipe
+V1_FLAGS = {"extra_bitext": "none", "teacher": "none", "pivot_weight": 0.0, "ground_weight": 0.0}
 
 
 def training_command(delta: Path) -> str:
@@ -41,38 +39,13 @@ def training_command(delta: Path) -> str:
     args = meta.get("args")
     if not args:
         return "(no recipe recorded)"
+    args = {**V1_FLAGS, **args}  # a delta trained before v2 recorded none of its flags
     flags = []
     for k, v in args.items():
         if k in ("out", "smoke") or v is None or v is False:
             continue
         flags += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
     return "python experiments/train_milco_mini.py " + shlex.join(flags) + f" --out {args.get('out', 'DIR')}"
-
-
-def score(mini, prefix: str, langs: list[str], max_queries, ground: bool) -> tuple[list[dict], dict]:
-    """nDCG@10 per X->en task of ``prefix`` (``manpages``/``ddtp``), dual view and pivot only."""
-    views = (*mini.views, "combined")
-    first = datasets.get(f"{prefix}/{langs[0]}-en/{'dev' if prefix == 'manpages' else 'test'}")
-    docs = mini.doc_encoder(outputs=views)(first.get_corpus_frame())
-    dual, pivot = ExactIndex("combined").index(docs[["docno", "combined"]]), ExactIndex("toks").index(docs[["docno", "toks"]])
-    en_text = datasets.get(f"{prefix}/en-en/test").get_topics().set_index("group")["query"] if ground else None
-    rows, vectors, translations = [], [], []
-    for x in langs:
-        ds = datasets.get(f"{prefix}/{x}-en/{'dev' if prefix == 'manpages' else 'test'}")
-        topics, qrels = ds.get_topics(), ds.get_qrels()
-        if max_queries:
-            topics = topics.head(max_queries)
-        q = mini.query_encoder(outputs=views)(topics[["qid", "query"]])
-        runs = [dual.retriever(num_results=100)(q[["qid", "query", "query_combined"]]),
-                pivot.retriever(num_results=100)(q[["qid", "query", "query_toks"]])]
-        res = pt.Experiment(runs, topics[["qid", "query"]], qrels, [nDCG @ 10], names=["dual view", "pivot only"])
-        rows += [{"collection": prefix, "task": f"{x}-en", "queries": len(topics), "view": r["name"],
-                  "nDCG@10": r["nDCG@10"]} for _, r in res.iterrows()]
-        if ground:
-            paired = topics["group"].isin(en_text.index).values
-            vectors += q["query_toks"][paired].tolist()
-            translations += en_text[topics["group"][paired]].tolist()
-    return rows, (grounding(vectors, translations, mini.encoder.pivot_names.tolist()) if ground else {})
 
 
 def references() -> dict:
@@ -135,11 +108,11 @@ def main():
     rows, ground, commands = [], [], {}
     for name, delta in models.items():
         mini = load(delta, verbose=False, batch_size=32)
-        r, _ = score(mini, "manpages", man_langs, max_queries, ground=False)
-        rows += [{"model": name, **x} for x in r]
+        r, _ = by_view(mini, "manpages", "dev", man_langs, max_queries=max_queries)
+        rows += [{"model": name, "collection": "manpages", **x} for x in r]
         if not args.no_ddtp:
-            r, g = score(mini, "ddtp", ddtp_langs, max_queries, ground=True)
-            rows += [{"model": name, **x} for x in r]
+            r, g = by_view(mini, "ddtp", "test", ddtp_langs, max_queries=max_queries, ground=True)
+            rows += [{"model": name, "collection": "ddtp", **x} for x in r]
             ground.append({"model": name, **g})
         commands[name] = training_command(Path(delta))
         print(f"{name}: done", flush=True)

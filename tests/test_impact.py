@@ -130,6 +130,29 @@ def test_direct_writer_equals_anserini_indexcollection(collection, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+def test_ram_buffer_changes_memory_not_results(tmp_path, monkeypatch):
+    """A 1 MB buffer (several flushed segments, merged at the end) gives the same postings and scores;
+    the setting is recorded, and a bad one is an error naming it before anything is written."""
+    from milco_pt.index.anserini import BUFFER
+    rng = random.Random(3)
+    terms = UNICODE_TERMS + [f"w{i}" for i in range(2000)]
+    docs = pd.DataFrame([{"docno": f"d{i}", "toks": {t: rng.random() * 3 for t in rng.sample(terms, 60)}}
+                         for i in range(6000)])
+    queries = random_queries(rng, 20, terms)
+    small = ImpactIndex(tmp_path / "small", verbose=False).indexer(ram_buffer_mb=1).index(docs)
+    monkeypatch.delenv(BUFFER, raising=False)
+    default = ImpactIndex(tmp_path / "default", verbose=False).index(docs)
+    assert small.meta()["ram_buffer_mb"] == 1 and default.meta()["ram_buffer_mb"] == 256
+    a, b = (i.retriever(num_results=50)(queries) for i in (small, default))
+    assert a[["qid", "docno", "score"]].values.tolist() == b[["qid", "docno", "score"]].values.tolist()
+    with pytest.raises(ValueError, match="between 1 and 2047 MB"):
+        ImpactIndex(tmp_path / "x", verbose=False).indexer(ram_buffer_mb=0)
+    monkeypatch.setenv(BUFFER, "lots")
+    with pytest.raises(ValueError, match="MILCO_PT_INDEX_BUFFER_MB='lots'"):
+        ImpactIndex(tmp_path / "bad", verbose=False).index(docs.head(3))
+    assert not (tmp_path / "bad").exists()
+
+
 def test_quantize_equals_pythons_rounding():
     """The vectorised quantizer keeps Python's ``int(round(w * scale))`` (half to even), its order and its zeros rule."""
     import numpy as np

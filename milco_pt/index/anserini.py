@@ -16,6 +16,7 @@ scores), at a cost that grows with the number of terms. Fields as Anserini write
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -91,12 +92,15 @@ class ImpactIndex(ForwardIndex):
         return check_terms(quantize(vec, self.scale, where), where)
 
     def indexer(self, mode: Union[str, IndexingMode] = IndexingMode.create, threads: int = 1,
-                method: str = "direct", forward: bool = True) -> "ImpactIndexer":
+                method: str = "direct", forward: bool = True,
+                ram_buffer_mb: Optional[float] = None) -> "ImpactIndexer":
         """``method``: ``direct`` writes each term once with its weight as term frequency
         (:class:`DirectImpactWriter`); ``anserini`` runs Anserini's ``IndexCollection`` on a
         JsonVectorCollection. Both give the same postings and scores. ``forward``: keep the forward
-        store that dual-view fusion reads (:class:`~.forward.ForwardIndexer`)."""
-        return ImpactIndexer(self, IndexingMode(mode), threads, method, forward)
+        store that dual-view fusion reads (:class:`~.forward.ForwardIndexer`). ``ram_buffer_mb``:
+        the direct writer's postings buffer (default ``$MILCO_PT_INDEX_BUFFER_MB`` or 256), which
+        with the JVM's heap bounds the build's memory whatever the corpus size."""
+        return ImpactIndexer(self, IndexingMode(mode), threads, method, forward, ram_buffer_mb)
 
     def retriever(self, num_results: int = 1000, threads: int = 1, *,
                   query_column: Optional[str] = None) -> "ImpactRetriever":
@@ -107,11 +111,12 @@ class ImpactIndexer(ForwardIndexer):
     """Builds an :class:`ImpactIndex` from records with ``docno`` and the toks column."""
 
     def __init__(self, index: ImpactIndex, mode: IndexingMode, threads: int = 1, method: str = "direct",
-                 forward: bool = True):
+                 forward: bool = True, ram_buffer_mb: Optional[float] = None):
         if method not in ("direct", "anserini"):
             raise ValueError(f"method must be 'direct' or 'anserini', not {method!r}")
         super().__init__(index, mode, threads, forward)
         self.method = method
+        self.ram_buffer_mb = None if ram_buffer_mb is None else ram_buffer(ram_buffer_mb)
 
     def __repr__(self):
         extra = "" if self.method == "direct" else f", method={self.method!r}"
@@ -122,7 +127,8 @@ class ImpactIndexer(ForwardIndexer):
         lucene_dir = work / "index"
         lucene_dir.mkdir()
         if self.method == "direct":
-            writer = DirectImpactWriter(lucene_dir)
+            writer = DirectImpactWriter(lucene_dir, self.ram_buffer_mb)
+            stats["ram_buffer_mb"] = writer.ram_buffer_mb
             try:
                 for docno, vec in self.documents(it, work, stats):
                     writer.add(docno, vec)
@@ -155,10 +161,29 @@ def run_index_collection(args: list, docs_dir: Path, lucene_dir: Path, threads: 
         raise RuntimeError(f"Anserini did not produce an index in {lucene_dir}")
 
 
-class DirectImpactWriter:
-    """``add(docno, {term: int weight})`` for each document, then ``close()`` (merges to one segment)."""
+BUFFER = "MILCO_PT_INDEX_BUFFER_MB"
 
-    def __init__(self, path: Path, ram_buffer_mb: float = 256.0):
+
+def ram_buffer(mb: Optional[float] = None) -> float:
+    """The direct writer's postings buffer in MB: ``mb``, else ``$MILCO_PT_INDEX_BUFFER_MB``, else 256."""
+    value = os.environ.get(BUFFER, "256") if mb is None else mb
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = float("nan")
+    if not 1 <= mb <= 2047:
+        source = f"${BUFFER}={value!r}" if isinstance(value, str) else f"ram_buffer_mb={value!r}"
+        raise ValueError(f"{source}: Lucene's indexing buffer must be between 1 and 2047 MB (e.g. 64)")
+    return mb
+
+
+class DirectImpactWriter:
+    """``add(docno, {term: int weight})`` for each document, then ``close()`` (merges to one segment).
+    Lucene holds postings in ``ram_buffer_mb`` (:func:`ram_buffer`) and flushes a segment when it is
+    full, so memory is bounded by it and the JVM's heap (:mod:`.java`), not by the corpus."""
+
+    def __init__(self, path: Path, ram_buffer_mb: Optional[float] = None):
+        self.ram_buffer_mb = ram_buffer(ram_buffer_mb)
         J = java.autoclass
         HashMap = J("java.util.HashMap")
         tok_params, filt_params = HashMap(), HashMap()
@@ -169,7 +194,7 @@ class DirectImpactWriter:
                     .addTokenFilter("delimitedTermFrequency", filt_params).build())
         config = J("org.apache.lucene.index.IndexWriterConfig")(analyzer)
         config.setOpenMode(J("org.apache.lucene.index.IndexWriterConfig$OpenMode").CREATE)
-        config.setRAMBufferSizeMB(float(ram_buffer_mb))
+        config.setRAMBufferSizeMB(self.ram_buffer_mb)
         directory = J("org.apache.lucene.store.FSDirectory").open(J("java.io.File")(str(path)).toPath())
         self.writer = J("org.apache.lucene.index.IndexWriter")(directory, config)
         ftype = J("org.apache.lucene.document.FieldType")()

@@ -9,6 +9,7 @@ floats for Seismic; :meth:`ForwardIndex.query_vector` maps a query into the same
 from __future__ import annotations
 
 import json
+import shutil
 from itertools import compress
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -42,28 +43,40 @@ def positive(vec: dict, where: str = "a vector", max_weight: Optional[float] = N
 
 
 class ForwardWriter:
-    """``add(docno, vec)`` per document in indexing order, inside ``with ForwardWriter(folder):``."""
+    """``add(docno, vec)`` per document in indexing order, inside ``with ForwardWriter(folder):``.
+    Streams all three files (offsets as raw int64 until the end, when the ``.npy`` header is put
+    in front), so its memory does not grow with the corpus; the docno list is written as
+    ``json.dump`` would write it."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.offsets: list[int] = []
-        self.docnos: list[str] = []
+        self.count = 0
 
     def __enter__(self) -> "ForwardWriter":
         self.file = open(self.folder / FORWARD, "wb")
+        self.raw_offsets = open(self.folder / (OFFSETS + ".raw"), "wb")
+        self.docnos = open(self.folder / DOCNOS, "w", encoding="utf-8")
+        self.docnos.write("[")
         return self
 
     def add(self, docno: str, vec: dict):
-        self.offsets.append(self.file.tell())
-        self.docnos.append(docno)
+        self.raw_offsets.write(np.int64(self.file.tell()).tobytes())
+        self.docnos.write((", " if self.count else "") + json.dumps(docno, ensure_ascii=False))
+        self.count += 1
         self.file.write(json.dumps(vec, ensure_ascii=False).encode("utf-8") + b"\n")
 
     def __exit__(self, *exc):
-        self.file.close()
+        self.docnos.write("]")
+        for f in (self.file, self.raw_offsets, self.docnos):
+            f.close()
+        raw = self.folder / (OFFSETS + ".raw")
         if exc[0] is None:
-            np.save(self.folder / OFFSETS, np.array(self.offsets, dtype=np.int64))
-            with open(self.folder / DOCNOS, "w", encoding="utf-8") as f:
-                json.dump(self.docnos, f, ensure_ascii=False)
+            header = np.lib.format.header_data_from_array_1_0(np.zeros(0, dtype="<i8"))
+            header["shape"] = (self.count,)
+            with open(self.folder / OFFSETS, "wb") as out, open(raw, "rb") as src:
+                np.lib.format.write_array_header_1_0(out, header)
+                shutil.copyfileobj(src, out, 1 << 20)
+        raw.unlink()
 
 
 class _NoStore:
