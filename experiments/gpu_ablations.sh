@@ -11,12 +11,15 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name --format=csv,noheader || true
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 python3 experiments/mini_base_pack.py unpack .pack/mini-base.safetensors
+# RECIPE: arguments of every run; the default is recipe v1, the one results/ablations.md varies
+# (RECIPE= for v2, the recipe's defaults, which also needs the e5-small teacher's parts)
+RECIPE=${RECIPE---extra-bitext none --teacher none --pivot-weight 0 --ground-weight 0}
 # CONFIGS: name:recipe-arguments, ';'-separated (the pack must be made with the same arguments)
 IFS=';' read -ra CFGS <<< "${CONFIGS:-full:;no-echo:--no-echo;sap-only:--stages sap;sct-only:--stages sct}"
 for cfg in "${CFGS[@]}"; do
   name=${cfg%%:*}
   start=$(date +%s)
-  python3 experiments/train_milco_mini.py --out "/tmp/runs/$name" ${cfg#*:} > "/tmp/$name.out" 2>&1 \
+  python3 experiments/train_milco_mini.py --out "/tmp/runs/$name" $RECIPE ${cfg#*:} > "/tmp/$name.out" 2>&1 \
     || { tr '\r' '\n' < "/tmp/$name.out" | tail -25; exit 1; }
   tr '\r' '\n' < "/tmp/$name.out" | grep -E "^\{" > "$OUT/$name.log" || true
   tail -2 "$OUT/$name.log"
