@@ -27,7 +27,7 @@ NOTEBOOKS = {
         ("md", "# Quick start: milco-mini, BM25 and e5-small in one `pt.Experiment`\n"
                "Cross-lingual retrieval on the shipped DDTP collection (Debian's translated package "
                "descriptions): Japanese queries, English documents. milco-mini is the small MILCO shipped "
-               "with milco-pt (multilingual-e5-small's encoder, trained here on DDTP's train split); "
+               "with milco-pt (multilingual-e5-small's encoder, trained here on DDTP's train split and gettext bitext); "
                "e5-small is the same encoder as a dense retriever. The full test task (485 queries, "
                "2,708 documents) takes about 10 minutes on 2 CPU cores."),
         ("code", SETUP),
