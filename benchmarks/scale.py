@@ -92,6 +92,16 @@ class StagePeak:
         self.thread.join()
 
 
+def jvm_heap_mb() -> dict:
+    """The JVM's heap after a stage (committed to the process, and its cap), if the JVM runs."""
+    import jnius_config
+    if not jnius_config.vm_running:
+        return {}
+    from milco_pt.index import java
+    rt = java.autoclass("java.lang.Runtime").getRuntime()
+    return {"jvm_heap_committed_mb": round(rt.totalMemory() / 2**20), "jvm_heap_max_mb": round(rt.maxMemory() / 2**20)}
+
+
 def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
     """Every stage for a corpus of ``n`` documents; seconds and peak RSS (MB) after each."""
     from milco_pt.run.models import Models
@@ -112,7 +122,8 @@ def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
         with StagePeak() as peak:
             result = fn()
         out["stages"][name] = {"seconds": round(time.time() - started, 1), "peak_rss_mb": peak_mb(),
-                               "stage_peak_mb": round(peak.high), "stage_peak_anon_mb": round(peak.anon)}
+                               "stage_peak_mb": round(peak.high), "stage_peak_anon_mb": round(peak.anon),
+                               **jvm_heap_mb()}
         print(f"{n} docs, {name}: {json.dumps(out['stages'][name])}", file=sys.stderr, flush=True)
         return result
 

@@ -131,8 +131,9 @@ def test_direct_writer_equals_anserini_indexcollection(collection, tmp_path):
 
 
 def test_ram_buffer_changes_memory_not_results(tmp_path, monkeypatch):
-    """A 1 MB buffer (several flushed segments, merged at the end) gives the same postings and scores;
-    the setting is recorded, and a bad one is an error naming it before anything is written."""
+    """A 1 MB buffer (more than one flushed segment, merged at the end) gives the same postings and
+    scores, with the direct writer and with Anserini's IndexCollection (``-memoryBuffer``); the
+    setting is recorded, and a bad one is an error naming it before anything is written."""
     from milco_pt.index.anserini import BUFFER
     rng = random.Random(3)
     terms = UNICODE_TERMS + [f"w{i}" for i in range(2000)]
@@ -143,8 +144,11 @@ def test_ram_buffer_changes_memory_not_results(tmp_path, monkeypatch):
     monkeypatch.delenv(BUFFER, raising=False)
     default = ImpactIndex(tmp_path / "default", verbose=False).index(docs)
     assert small.meta()["ram_buffer_mb"] == 1 and default.meta()["ram_buffer_mb"] == 256
-    a, b = (i.retriever(num_results=50)(queries) for i in (small, default))
+    anserini = ImpactIndex(tmp_path / "anserini", verbose=False).indexer(method="anserini", ram_buffer_mb=1).index(docs)
+    assert anserini.meta()["ram_buffer_mb"] == 1
+    a, b, c = (i.retriever(num_results=50)(queries) for i in (small, default, anserini))
     assert a[["qid", "docno", "score"]].values.tolist() == b[["qid", "docno", "score"]].values.tolist()
+    assert c[["qid", "docno", "score"]].values.tolist() == b[["qid", "docno", "score"]].values.tolist()
     with pytest.raises(ValueError, match="between 1 and 2047 MB"):
         ImpactIndex(tmp_path / "x", verbose=False).indexer(ram_buffer_mb=0)
     monkeypatch.setenv(BUFFER, "lots")

@@ -123,12 +123,12 @@ class ImpactIndexer(ForwardIndexer):
         return f"{self.index_ref!r}.indexer(mode={self.mode.value!r}{extra})"
 
     def build(self, it, work: Path) -> dict:
-        stats = {"anserini_jar": Path(java.anserini_jar()).name, "method": self.method}
+        stats = {"anserini_jar": Path(java.anserini_jar()).name, "method": self.method,
+                 "ram_buffer_mb": ram_buffer(self.ram_buffer_mb)}
         lucene_dir = work / "index"
         lucene_dir.mkdir()
         if self.method == "direct":
             writer = DirectImpactWriter(lucene_dir, self.ram_buffer_mb)
-            stats["ram_buffer_mb"] = writer.ram_buffer_mb
             try:
                 for docno, vec in self.documents(it, work, stats):
                     writer.add(docno, vec)
@@ -144,7 +144,7 @@ class ImpactIndexer(ForwardIndexer):
                     f.write(json.dumps({"id": docno, "contents": "", "vector": vec}, ensure_ascii=False) + "\n")
             if stats["doc_count"]:
                 run_index_collection(["-collection", "JsonVectorCollection", "-impact", "-pretokenized"],
-                                     docs_dir, lucene_dir, self.threads, self.index_ref.verbose)
+                                     docs_dir, lucene_dir, self.threads, self.index_ref.verbose, self.ram_buffer_mb)
             shutil.rmtree(docs_dir)
         for f in lucene_dir.iterdir():
             f.rename(work / f.name)
@@ -152,10 +152,14 @@ class ImpactIndexer(ForwardIndexer):
         return stats
 
 
-def run_index_collection(args: list, docs_dir: Path, lucene_dir: Path, threads: int, verbose: bool):
-    """Anserini's ``IndexCollection`` over the JSON files of ``docs_dir`` into ``lucene_dir``."""
+def run_index_collection(args: list, docs_dir: Path, lucene_dir: Path, threads: int, verbose: bool,
+                         ram_buffer_mb: Optional[float] = None):
+    """Anserini's ``IndexCollection`` over the JSON files of ``docs_dir`` into ``lucene_dir``, with
+    the indexing buffer of :func:`ram_buffer` (Anserini's own default, 4 GB, is past the JVM's heap
+    cap: a large corpus would run out of heap before its first flush)."""
     args = [*args, "-input", str(docs_dir), "-index", str(lucene_dir), "-generator", "DefaultLuceneDocumentGenerator",
-            "-threads", str(threads), "-optimize", *([] if verbose else ["-quiet"])]
+            "-threads", str(threads), "-memoryBuffer", str(max(1, round(ram_buffer(ram_buffer_mb)))), "-optimize",
+            *([] if verbose else ["-quiet"])]
     java.autoclass("io.anserini.index.IndexCollection").main(args)
     if not list(lucene_dir.glob("segments_*")):
         raise RuntimeError(f"Anserini did not produce an index in {lucene_dir}")

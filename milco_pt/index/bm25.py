@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from . import java
-from .anserini import hits_frame, run_index_collection
+from .anserini import hits_frame, ram_buffer, run_index_collection
 from .base import Retriever, StagedIndex, StagedIndexer, read_records
 from .checks import query_where
 
@@ -84,7 +84,8 @@ class BM25Indexer(StagedIndexer):
         for f in docs_dir.iterdir():
             f.unlink()
         docs_dir.rmdir()
-        return {"analyzer": lang, "doc_count": count, "anserini_jar": Path(java.anserini_jar()).name}
+        return {"analyzer": lang, "doc_count": count, "anserini_jar": Path(java.anserini_jar()).name,
+                "ram_buffer_mb": ram_buffer()}
 
     def _write_collection(self, it, out: Path) -> int:
         field = self.index_ref.text_field
