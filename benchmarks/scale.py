@@ -134,7 +134,8 @@ def one(n: int, work: Path, model: Path, doc_max_length: int = None) -> dict:
     per_query = timed("evaluate", lambda: evaluate(path, ds.get_qrels(), ["nDCG@10", "R@100"]))
     enc = stage.encoding.folder(runner.work)
     out.update(shard_bytes=sum(p.stat().st_size for p in enc.glob("shard-*")),
-               index_bytes=index.meta()["index_bytes"], ram_buffer_mb=index.meta().get("ram_buffer_mb"), documents=read_manifest(enc)["documents"],
+               index_bytes=index.meta()["index_bytes"], ram_buffer_mb=index.meta().get("ram_buffer_mb"),
+               documents=read_manifest(enc)["documents"],
                nDCG10=round(float(per_query["nDCG@10"].mean()), 4), peak_rss_mb=peak_mb())
     return out
 

@@ -120,15 +120,17 @@ class ImpactIndexer(ForwardIndexer):
 
     def __repr__(self):
         extra = "" if self.method == "direct" else f", method={self.method!r}"
+        if self.ram_buffer_mb is not None:
+            extra += f", ram_buffer_mb={self.ram_buffer_mb:g}"
         return f"{self.index_ref!r}.indexer(mode={self.mode.value!r}{extra})"
 
     def build(self, it, work: Path) -> dict:
-        stats = {"anserini_jar": Path(java.anserini_jar()).name, "method": self.method,
-                 "ram_buffer_mb": ram_buffer(self.ram_buffer_mb)}
+        buffer = ram_buffer(self.ram_buffer_mb)
+        stats = {"anserini_jar": Path(java.anserini_jar()).name, "method": self.method, "ram_buffer_mb": buffer}
         lucene_dir = work / "index"
         lucene_dir.mkdir()
         if self.method == "direct":
-            writer = DirectImpactWriter(lucene_dir, self.ram_buffer_mb)
+            writer = DirectImpactWriter(lucene_dir, buffer)
             try:
                 for docno, vec in self.documents(it, work, stats):
                     writer.add(docno, vec)
@@ -144,7 +146,7 @@ class ImpactIndexer(ForwardIndexer):
                     f.write(json.dumps({"id": docno, "contents": "", "vector": vec}, ensure_ascii=False) + "\n")
             if stats["doc_count"]:
                 run_index_collection(["-collection", "JsonVectorCollection", "-impact", "-pretokenized"],
-                                     docs_dir, lucene_dir, self.threads, self.index_ref.verbose, self.ram_buffer_mb)
+                                     docs_dir, lucene_dir, self.threads, self.index_ref.verbose, buffer)
             shutil.rmtree(docs_dir)
         for f in lucene_dir.iterdir():
             f.rename(work / f.name)
@@ -169,7 +171,8 @@ BUFFER = "MILCO_PT_INDEX_BUFFER_MB"
 
 
 def ram_buffer(mb: Optional[float] = None) -> float:
-    """The direct writer's postings buffer in MB: ``mb``, else ``$MILCO_PT_INDEX_BUFFER_MB``, else 256."""
+    """Lucene's indexing buffer in MB (the direct writer's and ``IndexCollection``'s): ``mb``, else
+    ``$MILCO_PT_INDEX_BUFFER_MB``, else 256; an error naming the setting when out of range."""
     value = os.environ.get(BUFFER, "256") if mb is None else mb
     try:
         mb = float(value)
