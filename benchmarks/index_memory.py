@@ -18,13 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def anon_mb() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon"):
-                return int(line.split()[1]) // 1024
-    return 0
+from scale import jvm_heap_mb, memory_mb  # benchmarks/scale.py, beside this script
 
 
 def main():
@@ -47,13 +41,11 @@ def main():
     from milco_pt.index.forward import quantize
     from milco_pt.sharding import read_shards
     java.start()
-    runtime = java.autoclass("java.lang.Runtime").getRuntime()
     rows, started = [], time.time()
 
     def point(docs, stage):
-        rows.append({"docs": docs, "stage": stage, "anon_mb": anon_mb(), "seconds": round(time.time() - started, 1),
-                     "jvm_heap_committed_mb": round(runtime.totalMemory() / 2**20),
-                     "jvm_heap_max_mb": round(runtime.maxMemory() / 2**20)})
+        rows.append({"docs": docs, "stage": stage, "anon_mb": round(memory_mb()["anon"]),
+                     "seconds": round(time.time() - started, 1), **jvm_heap_mb()})
         print(json.dumps(rows[-1]), flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:

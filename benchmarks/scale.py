@@ -63,6 +63,13 @@ def peak_mb() -> dict:
             "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
+def memory_mb() -> dict:
+    """This process's resident memory now (MB): in all (``rss``) and its anonymous part (``anon``)."""
+    with open("/proc/self/status") as f:
+        kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f) if k in ("VmRSS", "RssAnon")}
+    return {"rss": kb["VmRSS"] / 1024, "anon": kb["RssAnon"] / 1024}
+
+
 class StagePeak:
     """The highest resident memory (MB) while a stage runs, sampled every 0.1 s from /proc (the
     process's ``ru_maxrss`` only says the highest so far, whatever stage reached it): in all
@@ -76,11 +83,9 @@ class StagePeak:
 
     def sample(self):
         while not self.stop.is_set():
-            with open("/proc/self/status") as f:
-                kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)
-                      if k in ("VmRSS", "RssAnon")}
-            self.high = max(self.high, kb["VmRSS"] / 1024)
-            self.anon = max(self.anon, kb["RssAnon"] / 1024)
+            now = memory_mb()
+            self.high = max(self.high, now["rss"])
+            self.anon = max(self.anon, now["anon"])
             self.stop.wait(0.1)
 
     def __enter__(self):
