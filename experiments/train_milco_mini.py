@@ -112,6 +112,9 @@ def parser():
                    help="weight of the ranking loss on pivot-view scores alone")
     p.add_argument("--ground-weight", type=float, default=0.1,
                    help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
+    p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
+    p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
+    p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--smoke", action="store_true")
     return p
@@ -145,7 +148,8 @@ def main():
     if "sct" in stages:
         pairs = sct_pairs
         started = time.time()
-        objective = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, distill_weight=args.distill_weight,
+        objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
+                                 distill_weight=args.distill_weight,
                                  pivot_weight=args.pivot_weight, ground_weight=args.ground_weight)
         dense = (DenseTeacher.e5_small(temperature=args.temperature, query_max_length=32, doc_max_length=128)
                  if args.teacher == "e5-small" else None)

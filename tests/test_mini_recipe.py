@@ -52,3 +52,27 @@ def test_recipe_examples_mix_domains_and_carry_english(tmp_path):
     assert r.examples(args) == (sap, sct)
     args.ground_weight = 0
     assert all(len(x) == 2 for x in r.examples(args)[1])
+
+
+def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
+    """--lambda-q, --lambda-d and --reg reach SCT's objective (the defaults are the paper's L1 weights)."""
+    r = recipe()
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def objective(model, **kwargs):
+        seen.append(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(r, "SCTObjective", objective)
+    for flags, expected in [([], (1e-3, 1e-5, "l1")),
+                            (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops"], (0.02, 0.001, "flops"))]:
+        monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--extra-bitext",
+                                          "none", "--out", str(tmp_path), *flags])
+        try:
+            r.main()
+        except Stop:
+            pass
+        assert (seen[-1]["lambda_q"], seen[-1]["lambda_d"], seen[-1]["reg"]) == expected
