@@ -3,7 +3,8 @@ tensors go to --out.
 
 - Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
   train bitext, 30 % of it the machine's translated gettext catalogs (the pairs overlapping the
-  man-page dev collection, the selection set, left out);
+  man-page dev collection, the selection set, left out); with --dict-share, a share of
+  FreeDict's X->English dictionary entries (general vocabulary, milco_pt.training.dictionaries);
 - Sparse Contrastive Training on dual-view scores: InfoNCE with in-batch negatives plus KL
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
@@ -52,6 +53,15 @@ def extra_bitext(args) -> list:
     return data.read_bitext(args.extra_bitext)
 
 
+def dictionary_bitext(args, n: int) -> list:
+    """``n`` word-level pairs from FreeDict's X->English dictionaries (``--dict-bitext freedict``:
+    fetched with apt on first use, an equal seeded share per language) or from a file."""
+    if args.dict_bitext == "freedict":
+        from milco_pt.training.dictionaries import bitext
+        return bitext(sample=n, seed=args.seed)
+    return sample(data.read_bitext(args.dict_bitext), n, args.seed)
+
+
 def examples(args) -> tuple[list, list]:
     """The recipe's (SAP bitext pairs, SCT examples), sampled with fixed seeds. SCT examples are
     quadruples (query, document and their English) when the grounding term is on."""
@@ -59,9 +69,12 @@ def examples(args) -> tuple[list, list]:
     extra = extra_bitext(args)
     n_sap = args.sap_steps * args.batch_size
     n_extra = round(args.extra_share * n_sap) if extra else 0
-    sap = sample(data.ddtp_bitext("train"), n_sap - n_extra, args.seed) if "sap" in stages else []
+    n_dict = round(args.dict_share * n_sap) if "sap" in stages else 0
+    sap = sample(data.ddtp_bitext("train"), n_sap - n_extra - n_dict, args.seed) if "sap" in stages else []
     if sap and n_extra:
-        sap = sample(sap + sample(extra, n_extra, args.seed), n_sap, args.seed)
+        sap = sample(sap + sample(extra, n_extra, args.seed), n_sap - n_dict, args.seed)
+    if n_dict:
+        sap = sample(sap + dictionary_bitext(args, n_dict), n_sap, args.seed)
     sct = []
     if "sct" in stages:
         grounded = args.ground_weight > 0
@@ -102,6 +115,10 @@ def parser():
                    "catalogs, as python -m milco_pt.training.catalogs --sample 8000 writes them), 'none', or a "
                    "file (tsv english<TAB>translation or jsonl)")
     p.add_argument("--extra-share", type=float, default=0.3, help="share of SAP pairs from --extra-bitext")
+    p.add_argument("--dict-share", type=float, default=0.0,
+                   help="share of SAP pairs from --dict-bitext (general vocabulary: Hund -> dog)")
+    p.add_argument("--dict-bitext", default="freedict", help="'freedict' (Debian's dict-freedict-<xx>-eng, "
+                   "as python -m milco_pt.training.dictionaries writes them) or a file like --extra-bitext")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
     p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",

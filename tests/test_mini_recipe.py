@@ -76,3 +76,19 @@ def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
         except Stop:
             pass
         assert (seen[-1]["lambda_q"], seen[-1]["lambda_d"], seen[-1]["reg"]) == expected
+
+
+def test_recipe_mixes_dictionary_pairs_into_sap(tmp_path):
+    """--dict-share takes that share of SAP's pairs from the dictionary bitext; DDTP keeps the rest
+    with the other bitext's share; 0 (the default) leaves SAP's pairs as before."""
+    r = recipe()
+    extra, words = tmp_path / "bitext.tsv", tmp_path / "dict.tsv"
+    extra.write_text("".join(f"english message {i}\tmessage traduit {i}\n" for i in range(100)), encoding="utf-8")
+    words.write_text("".join(f"word {i}\tWort {i}\n" for i in range(100)), encoding="utf-8")
+    flags = ["--out", str(tmp_path), "--extra-bitext", str(extra), "--sap-steps", "5", "--sct-steps", "5",
+             "--batch-size", "8", "--stages", "sap"]
+    before, _ = r.examples(r.parser().parse_args(flags))
+    sap, _ = r.examples(r.parser().parse_args(flags + ["--dict-bitext", str(words), "--dict-share", "0.25"]))
+    assert len(sap) == 40 and sum(en.startswith("word ") for _, en in sap) == 10
+    assert sum(en.startswith("english message") for _, en in sap) == 12
+    assert before == r.examples(r.parser().parse_args(flags + ["--dict-bitext", str(words)]))[0]
