@@ -10,6 +10,7 @@ query's English translation). e5-small and BM25 come from ``results/ood_dev.csv`
     python experiments/select_milco_mini.py --model v2=runs/v2/milco-mini-delta.safetensors
     python experiments/select_milco_mini.py --append --model v2-no-ground=runs/v2-no-ground/milco-mini-delta.safetensors
     python experiments/select_milco_mini.py --smoke          # the shipped model, 20 queries, two languages
+    python experiments/select_milco_mini.py --rename "v3=v3 (shipped)"   # relabel rows, no evaluation
 
 Writes ``results/milco_mini_selection.{md,csv}``; each row names the training command that made it
 (read from the delta's metadata).
@@ -96,9 +97,17 @@ def main():
     p.add_argument("--out", default=str(RESULTS / "milco_mini_selection"))
     p.add_argument("--append", action="store_true", help="keep the other models already in --out")
     p.add_argument("--no-ddtp", action="store_true", help="the selection set only")
+    p.add_argument("--rename", action="append", default=[],
+                   help="OLD=NEW: relabel a model already in --out (implies --append; alone, nothing is evaluated)")
     p.add_argument("--smoke", action="store_true")
     args = p.parse_args()
-    models = dict(m.split("=", 1) for m in args.model) or {"milco-mini (shipped)": str(SHIPPED_DELTA)}
+    for spec in args.model + args.rename:
+        if "=" not in spec:
+            p.error(f"{spec!r}: write NAME=DELTA for --model, OLD=NEW for --rename")
+    renames = dict(m.split("=", 1) for m in args.rename)
+    args.append = args.append or bool(renames)
+    models = dict(m.split("=", 1) for m in args.model) or (
+        {} if renames else {"milco-mini (shipped)": str(SHIPPED_DELTA)})
     from milco_pt.datasets import ddtp, manpages
     man_langs = [x for x in manpages.languages() if x != "en"]
     ddtp_langs = [x for x in ddtp.languages() if x != "en"]
@@ -117,13 +126,18 @@ def main():
         commands[name] = training_command(Path(delta))
         print(f"{name}: done", flush=True)
     out = Path(args.out)
-    table = pd.DataFrame(rows).assign(command=lambda t: t["model"].map(commands))
+    table = pd.DataFrame(rows, columns=["model", "collection", "task", "queries", "view", "nDCG@10", "subset"]
+                         ).assign(command=lambda t: t["model"].map(commands))
     ground = pd.DataFrame(ground, columns=["model", "texts", "term_share", "weight_share", "terms_per_text"])
     if args.append and Path(f"{out}.csv").exists():
         old = pd.read_csv(f"{out}.csv")
         table = pd.concat([old[~old["model"].isin(models)], table], ignore_index=True)
         old_g = pd.read_csv(f"{out}_grounding.csv")
         ground = pd.concat([old_g[~old_g["model"].isin(models)], ground], ignore_index=True)
+    unknown = set(renames) - set(table["model"])
+    if unknown:
+        raise SystemExit(f"--rename: no model {sorted(unknown)} in {out}.csv (models: {sorted(set(table['model']))})")
+    table["model"], ground["model"] = table["model"].replace(renames), ground["model"].replace(renames)
     table = table.round(4)
     best = summary(table, ground)
     out.parent.mkdir(parents=True, exist_ok=True)
