@@ -67,6 +67,15 @@ def _apt(work: Path, args: list[str], cwd: Optional[Path] = None, contents: bool
     return r.stdout
 
 
+def private_apt(work: Path, name: str, mirror: str = MIRROR, suite: str = SUITE):
+    """Lay out a private apt configuration in ``work`` (its own sources, lists and cache), for ``_apt``."""
+    for d in (work / "sourceparts", work / "lists" / "partial", work / "cache" / "archives" / "partial"):
+        d.mkdir(parents=True, exist_ok=True)
+    (work / "sourceparts" / f"{name}.sources").write_text(
+        f"Types: deb\nURIs: {mirror}\nSuites: {suite}\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", encoding="utf-8")
+
+
 def english_pages(contents_files: list[Path]) -> dict[str, set[str]]:
     """``{page file name: packages}`` of the English pages (``usr/share/man/manN/``) in Contents files."""
     out = defaultdict(set)
@@ -112,11 +121,8 @@ def _download(work: Path, tree: Path, packages: list[str]) -> dict[str, str]:
 def fetch(work: Path, tree: Path, mirror: str = MIRROR, suite: str = SUITE, min_pages: int = MIN_PAGES) -> dict:
     """Fetch and extract the packages into ``tree`` (see the module docstring); returns ``packages.json``."""
     work, tree = Path(work).resolve(), Path(tree).resolve()
-    for d in (work / "sourceparts", work / "lists" / "partial", work / "cache" / "archives" / "partial", tree):
-        d.mkdir(parents=True, exist_ok=True)
-    (work / "sourceparts" / "manpages.sources").write_text(
-        f"Types: deb\nURIs: {mirror}\nSuites: {suite}\nComponents: main\n"
-        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", encoding="utf-8")
+    tree.mkdir(parents=True, exist_ok=True)
+    private_apt(work, "manpages", mirror, suite)
     _apt(work, ["update"], contents=True)
     contents = sorted((work / "lists").glob("*_Contents-*"))
     if not contents:

@@ -111,8 +111,7 @@ def default_tree() -> Path:
 def fetch(tree=None, languages: Iterable[str] = tuple(FREEDICT)) -> Path:
     """Download and extract ``dict-freedict-<xxx>-eng`` for ``languages`` with a private apt
     configuration; the tree is built in a temporary folder and moved into place."""
-    from ..datasets.ddtp import MIRROR, SUITE
-    from ..datasets.manpages_build import _apt, _download
+    from ..datasets.manpages_build import _apt, _download, private_apt
     tree = Path(tree or default_tree())
     unknown = sorted(set(languages) - set(FREEDICT))
     if unknown:
@@ -122,11 +121,8 @@ def fetch(tree=None, languages: Iterable[str] = tuple(FREEDICT)) -> Path:
     tree.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tree.parent) as tmp:
         work, new = Path(tmp) / "apt", Path(tmp) / "tree"
-        for d in (work / "sourceparts", work / "lists" / "partial", work / "cache" / "archives" / "partial", new):
-            d.mkdir(parents=True, exist_ok=True)
-        (work / "sourceparts" / "freedict.sources").write_text(
-            f"Types: deb\nURIs: {MIRROR}\nSuites: {SUITE}\nComponents: main\n"
-            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", encoding="utf-8")
+        new.mkdir()
+        private_apt(work, "freedict")
         _apt(work, ["update"])
         _download(work, new, [f"dict-freedict-{FREEDICT[x]}-eng" for x in languages])
         if tree.exists():
@@ -144,10 +140,7 @@ def bitext(languages: Optional[Iterable[str]] = None, sample: Optional[int] = No
     FreeDict covers), fetched on first use; with ``sample``, the same number of seeded pairs from
     each language."""
     languages = [x for x in (languages or FREEDICT) if x != "en"]
-    missing = sorted(set(languages) - set(FREEDICT))
-    if missing:
-        raise ValueError(f"no FreeDict X->English dictionary for {missing}; known: {sorted(FREEDICT)}")
-    tree = fetch(tree, languages)
+    tree = fetch(tree, languages)  # checks the languages
     out = []
     for i, x in enumerate(languages):
         pairs = [p for p in read_dictd(*files(tree, x)) if "\t" not in p[0] + p[1]]
