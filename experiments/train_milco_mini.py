@@ -5,6 +5,8 @@ tensors go to --out.
   train bitext, 30 % of it the machine's translated gettext catalogs (the pairs overlapping the
   man-page dev collection, the selection set, left out); with --dict-share, a share of
   FreeDict's X->English dictionary entries (general vocabulary, milco_pt.training.dictionaries);
+- with --stages sap,dict,sct: SAP continued on FreeDict's word pairs alone (--dict-steps batches of
+  --dict-batch-size short pairs: Hund -> dog), to teach the connector general vocabulary;
 - Sparse Contrastive Training on dual-view scores: InfoNCE with in-batch negatives plus KL
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
@@ -87,6 +89,18 @@ def examples(args) -> tuple[list, list]:
     return sap, sct
 
 
+def dict_examples(args) -> list:
+    """The dictionary stage's word pairs (``--dict-steps`` x ``--dict-batch-size``), seeded."""
+    if "dict" not in args.stages.split(","):
+        return []
+    n = args.dict_steps * args.dict_batch_size
+    pairs = dictionary_bitext(args, n)
+    if len(pairs) < n:
+        raise SystemExit(f"--dict-steps {args.dict_steps} x --dict-batch-size {args.dict_batch_size} needs {n} "
+                         f"dictionary pairs; {args.dict_bitext} gives {len(pairs)}: lower --dict-steps")
+    return sample(pairs, n, args.seed + 2)
+
+
 def check_rows(tok, texts):
     """A base unpacked by experiments/mini_base_pack.py holds only some word embeddings: refuse
     inputs that would read a missing one."""
@@ -102,7 +116,8 @@ def check_rows(tok, texts):
 def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--stages", default="sap,sct", help="sap, sct or sap,sct")
+    p.add_argument("--stages", default="sap,sct", help="comma-separated, from sap, dict (SAP "
+                   "on dictionary word pairs alone) and sct; they run in that order")
     p.add_argument("--sap-steps", type=int, default=500)
     p.add_argument("--sct-steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=32)
@@ -119,6 +134,8 @@ def parser():
                    help="share of SAP pairs from --dict-bitext (general vocabulary: Hund -> dog)")
     p.add_argument("--dict-bitext", default="freedict", help="'freedict' (Debian's dict-freedict-<xx>-eng, "
                    "as python -m milco_pt.training.dictionaries writes them) or a file like --extra-bitext")
+    p.add_argument("--dict-steps", type=int, default=600, help="steps of the dict stage")
+    p.add_argument("--dict-batch-size", type=int, default=64, help="word pairs per step of the dict stage")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
     p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",
@@ -139,8 +156,12 @@ def parser():
 
 def main():
     args = parser().parse_args()
+    unknown = set(args.stages.split(",")) - {"sap", "dict", "sct"}
+    if unknown:
+        raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict and sct")
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
+        args.dict_steps, args.dict_batch_size = 2, 4
     torch.manual_seed(args.seed)
     out = Path(args.out)
     work = out / "work"
@@ -148,7 +169,8 @@ def main():
     model.train()
     stages = args.stages.split(",")
     sap_pairs, sct_pairs = examples(args)
-    check_rows(tok, [t for pair in sap_pairs + sct_pairs for t in pair])
+    dict_pairs = dict_examples(args)
+    check_rows(tok, [t for pair in sap_pairs + dict_pairs + sct_pairs for t in pair])
     log = {"args": vars(args), "stages": {}}
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
@@ -162,6 +184,12 @@ def main():
         train(SAPObjective(model), pairs, SAPCollator(tok, teacher, max_length=64), work / "sap",
               max_steps=args.sap_steps, learning_rate=args.sap_lr, **common)
         log["stages"]["sap"] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
+    if "dict" in stages:
+        started = time.time()
+        train(SAPObjective(model), dict_pairs, SAPCollator(tok, teacher, max_length=16), work / "dict",
+              max_steps=args.dict_steps, learning_rate=args.sap_lr,
+              **{**common, "per_device_train_batch_size": args.dict_batch_size})
+        log["stages"]["dict"] = {"pairs": len(dict_pairs), "seconds": round(time.time() - started)}
     if "sct" in stages:
         pairs = sct_pairs
         started = time.time()

@@ -76,6 +76,9 @@ def test_bitext_samples_each_language_deterministically(tree):
     assert len(full) == 5 and ("お天気", "temper, mood") in full
     a, b = d.bitext(["de", "ja"], sample=3, seed=1, tree=tree), d.bitext(["de", "ja"], sample=3, seed=1, tree=tree)
     assert a == b and len(a) == 3 and sum(p[0] == "お天気" for p in a) == 1
+    # ja has one pair: its unused share goes to de, so a sample gives what was asked while pairs last
+    assert [len(d.bitext(["de", "ja"], sample=n, tree=tree)) for n in (2, 4, 5, 9)] == [2, 4, 5, 5]
+    assert sorted(d.bitext(["de", "ja"], sample=5, tree=tree)) == sorted(full)
 
 
 def test_missing_dictionary_or_language_names_the_fix(tree, tmp_path):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -92,3 +93,27 @@ def test_recipe_mixes_dictionary_pairs_into_sap(tmp_path):
     assert len(sap) == 40 and sum(en.startswith("word ") for _, en in sap) == 10
     assert sum(en.startswith("english message") for _, en in sap) == 12
     assert before == r.examples(r.parser().parse_args(flags + ["--dict-bitext", str(words)]))[0]
+
+
+def test_recipe_dict_stage_trains_on_dictionary_pairs_alone(tmp_path):
+    """--stages sap,dict,sct adds a SAP stage on --dict-steps x --dict-batch-size dictionary pairs
+    (seeded; SAP's and SCT's examples unchanged); too few pairs or an unknown stage is an error."""
+    r = recipe()
+    words = tmp_path / "dict.tsv"
+    words.write_text("".join(f"word {i}\tWort {i}\n" for i in range(100)), encoding="utf-8")
+    flags = ["--out", str(tmp_path), "--extra-bitext", "none", "--sap-steps", "5", "--sct-steps", "5",
+             "--batch-size", "8", "--dict-bitext", str(words), "--dict-steps", "3", "--dict-batch-size", "16"]
+    args = r.parser().parse_args(flags + ["--stages", "sap,dict,sct"])
+    pairs = r.dict_examples(args)
+    assert len(pairs) == 48 and len(set(pairs)) == 48 and all(en.startswith("word ") for _, en in pairs)
+    assert pairs == r.dict_examples(args) and r.examples(args) == r.examples(r.parser().parse_args(flags))
+    assert r.dict_examples(r.parser().parse_args(flags)) == []
+    with pytest.raises(SystemExit, match="needs 160 dictionary pairs.*gives 100: lower --dict-steps"):
+        r.dict_examples(r.parser().parse_args(flags + ["--stages", "dict", "--dict-steps", "10"]))
+
+
+def test_recipe_refuses_unknown_stage(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sap,sft", "--extra-bitext",
+                                      "none", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"unknown stage\(s\) \['sft'\].*use sap, dict and sct"):
+        recipe().main()

@@ -137,18 +137,22 @@ def fetch(tree=None, languages: Iterable[str] = tuple(FREEDICT)) -> Path:
 def bitext(languages: Optional[Iterable[str]] = None, sample: Optional[int] = None, seed: int = 42,
            tree=None) -> list[tuple[str, str]]:
     """``[(source, English)]`` from the dictionaries of ``languages`` (default: every DDTP language
-    FreeDict covers), fetched on first use; with ``sample``, the same number of seeded pairs from
-    each language."""
+    FreeDict covers), fetched on first use; with ``sample``, ``min(sample, all pairs)`` seeded pairs,
+    an equal share from each language (what a small dictionary lacks is shared by the others)."""
     languages = [x for x in (languages or FREEDICT) if x != "en"]
     tree = fetch(tree, languages)  # checks the languages
-    out = []
-    for i, x in enumerate(languages):
-        pairs = [p for p in read_dictd(*files(tree, x)) if "\t" not in p[0] + p[1]]
-        if sample is not None:
-            n = sample // len(languages) + (i < sample % len(languages))
-            pairs = random.Random(f"{seed}-{x}").sample(pairs, min(n, len(pairs)))
-        out += pairs
-    return out
+    by_language = {x: [p for p in read_dictd(*files(tree, x)) if "\t" not in p[0] + p[1]] for x in languages}
+    if sample is None:
+        return [p for x in languages for p in by_language[x]]
+    quota, left = dict.fromkeys(languages, 0), sample
+    while left > 0:
+        open_ = [x for x in languages if quota[x] < len(by_language[x])]
+        if not open_:
+            break
+        shares = [left // len(open_) + (i < left % len(open_)) for i in range(len(open_))]
+        for x, n in zip(open_, shares):
+            quota[x], left = min(len(by_language[x]), quota[x] + n), left - min(n, len(by_language[x]) - quota[x])
+    return [p for x in languages for p in random.Random(f"{seed}-{x}").sample(by_language[x], quota[x])]
 
 
 def main(argv=None):
