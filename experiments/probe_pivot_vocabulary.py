@@ -2,7 +2,7 @@
 X->English dictionaries (the pairs the recipe's dict stage trains on left out) and for English
 words read by the multilingual encoder, the rank of the English word among the raw pooled pivot
 logits (top-1, top-10) and the share where its pivot weight is positive (it is in the sparse
-vector). A ridge map from the encoder's last layer to the frozen head's word embeddings, fitted on
+vector). The English words are those the recipe's vocab stage holds out. A ridge map from the encoder's last layer to the frozen head's word embeddings, fitted on
 English words, gives a reference point: what a linear read-out of the same states reaches.
 
     python experiments/probe_pivot_vocabulary.py --model "v2=milco_pt/mini/data/milco-mini-delta.safetensors" \
@@ -37,20 +37,22 @@ def load_model(path: str):
 
 
 def word_sets(tok, vocab, n: int, seed: int, dict_sample: int):
-    """(English words, [(source word, English word)]): single wordpieces of the head's vocabulary
-    that XLM-R also reads as one piece; dictionary pairs outside the dict stage's training sample."""
+    """(English test words, English fit words, [(source word, English word)]): the vocab stage's
+    held-out words (data.english_vocabulary), its training words (for the linear read-out), and
+    dictionary pairs outside the dict stage's training sample."""
+    from milco_pt.training.data import english_vocabulary
     from milco_pt.training.dictionaries import bitext
     index = {t: i for i, t in enumerate(vocab)}
-    english = [w for w in vocab if w.isascii() and w.isalpha() and len(w) >= 3
-               and tok.convert_tokens_to_ids("\u2581" + w) != tok.unk_token_id]
+    fit, english = english_vocabulary(tok, vocab)
     trained = set(bitext(sample=dict_sample, seed=seed))
     pairs = [(s, e.split(",")[0].strip().lower()) for s, e in bitext(sample=20 * n, seed=seed + 1000)
              if (s, e) not in trained and " " not in s]
     pairs = sorted({(s, e) for s, e in pairs if e in index and e.isalpha() and s.lower() != e})
     rng = random.Random(seed)
     rng.shuffle(english)
+    rng.shuffle(fit)
     rng.shuffle(pairs)
-    return english, pairs[:n]
+    return english[:n], fit[:4000], pairs[:n]
 
 
 @torch.no_grad()
@@ -90,8 +92,7 @@ def probe(name: str, path: str, n: int, seed: int, dict_sample: int) -> tuple[li
     """The model's rows, and what the linear read-out reuses (model, tokenizer, vocabulary, words)."""
     model, tok, vocab = load_model(path)
     index = {t: i for i, t in enumerate(vocab)}
-    english, pairs = word_sets(tok, vocab, n, seed, dict_sample)
-    test = english[:n]
+    test, fit, pairs = word_sets(tok, vocab, n, seed, dict_sample)
     out = []
     for what, texts, words in [("English word", test, test), ("X->en dictionary word", [s for s, _ in pairs],
                                                                 [e for _, e in pairs])]:
@@ -99,15 +100,14 @@ def probe(name: str, path: str, n: int, seed: int, dict_sample: int) -> tuple[li
         targets = [index[w] for w in words]
         picked = logits.gather(1, torch.tensor(targets)[:, None])[:, 0]
         out.append({"model": name, "input": what, "words": len(texts), **row(ranks(logits, targets), picked > 0)})
-    return out, (model, tok, vocab, english, pairs)
+    return out, (model, tok, vocab, test, fit, pairs)
 
 
-def linear_readout(model, tok, vocab, english, pairs, n: int) -> list[dict]:
+def linear_readout(model, tok, vocab, test, fit, pairs) -> list[dict]:
     """Ridge map from the encoder's last layer to the head's (frozen) word embeddings, fitted on
     English words (not the test ones); cosine ranks."""
     index = {t: i for i, t in enumerate(vocab)}
     emb = model.mlm_head.predictions.decoder.weight.detach()
-    fit, test = english[n:n + 4000], english[:n]
     x, _ = states(model, tok, fit)
     x = torch.cat([x, torch.ones(len(x), 1)], 1)
     w = torch.linalg.solve(x.T @ x + torch.eye(x.shape[1]), x.T @ emb[[index[t] for t in fit]])
@@ -141,7 +141,7 @@ def main(argv=None):
             raise SystemExit(f"--model {name}: no delta or checkpoint folder at {path}")
         found, parts = probe(name, path, args.words, args.seed, args.dict_sample)
         rows += found
-    rows += linear_readout(*parts, n=args.words)
+    rows += linear_readout(*parts)
     table = pd.DataFrame(rows).round(3)
     print(table.to_string(index=False))
     text = ("# Pivot vocabulary: is the English word the connector's top pivot logit?\n\n"

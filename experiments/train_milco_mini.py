@@ -7,6 +7,8 @@ tensors go to --out.
   FreeDict's X->English dictionary entries (general vocabulary, milco_pt.training.dictionaries);
 - with --stages sap,dict,sct: SAP continued on FreeDict's word pairs alone (--dict-steps batches of
   --dict-batch-size short pairs: Hund -> dog), to teach the connector general vocabulary;
+- with --stages sap,vocab,sct: SAP continued on the English head's own words read by the
+  multilingual encoder (dog -> dog; one word in ten held out for probing), --vocab-steps batches;
 - Sparse Contrastive Training on dual-view scores: InfoNCE with in-batch negatives plus KL
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
@@ -101,6 +103,20 @@ def dict_examples(args) -> list:
     return sample(pairs, n, args.seed + 2)
 
 
+def vocab_examples(args, tok, vocab) -> list:
+    """The vocab stage's (word, word) pairs: ``--vocab-steps`` x ``--dict-batch-size``, seeded,
+    cycling through the training words (data.english_vocabulary)."""
+    if "vocab" not in args.stages.split(","):
+        return []
+    words, _ = data.english_vocabulary(tok, vocab)
+    n = args.vocab_steps * args.dict_batch_size
+    rng, out = random.Random(args.seed + 3), []
+    while len(out) < n:
+        rng.shuffle(words)
+        out += words[: n - len(out)]
+    return [(w, w) for w in out]
+
+
 def check_rows(tok, texts):
     """A base unpacked by experiments/mini_base_pack.py holds only some word embeddings: refuse
     inputs that would read a missing one."""
@@ -117,7 +133,8 @@ def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
     p.add_argument("--stages", default="sap,sct", help="comma-separated, from sap, dict (SAP "
-                   "on dictionary word pairs alone) and sct; they run in that order")
+                   "on dictionary word pairs alone), vocab (SAP on English words alone) and sct; they run in "
+                   "that order")
     p.add_argument("--sap-steps", type=int, default=500)
     p.add_argument("--sct-steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=32)
@@ -135,7 +152,8 @@ def parser():
     p.add_argument("--dict-bitext", default="freedict", help="'freedict' (Debian's dict-freedict-<xx>-eng, "
                    "as python -m milco_pt.training.dictionaries writes them) or a file like --extra-bitext")
     p.add_argument("--dict-steps", type=int, default=600, help="steps of the dict stage")
-    p.add_argument("--dict-batch-size", type=int, default=64, help="word pairs per step of the dict stage")
+    p.add_argument("--dict-batch-size", type=int, default=64, help="word pairs per step of the dict and vocab stages")
+    p.add_argument("--vocab-steps", type=int, default=150, help="steps of the vocab stage")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
     p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",
@@ -156,12 +174,12 @@ def parser():
 
 def main():
     args = parser().parse_args()
-    unknown = set(args.stages.split(",")) - {"sap", "dict", "sct"}
+    unknown = set(args.stages.split(",")) - {"sap", "dict", "vocab", "sct"}
     if unknown:
-        raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict and sct")
+        raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict, vocab and sct")
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
-        args.dict_steps, args.dict_batch_size = 2, 4
+        args.dict_steps, args.vocab_steps, args.dict_batch_size = 2, 2, 4
     torch.manual_seed(args.seed)
     out = Path(args.out)
     work = out / "work"
@@ -170,7 +188,8 @@ def main():
     stages = args.stages.split(",")
     sap_pairs, sct_pairs = examples(args)
     dict_pairs = dict_examples(args)
-    check_rows(tok, [t for pair in sap_pairs + dict_pairs + sct_pairs for t in pair])
+    vocab_pairs = vocab_examples(args, tok, vocab)
+    check_rows(tok, [t for pair in sap_pairs + dict_pairs + vocab_pairs + sct_pairs for t in pair])
     log = {"args": vars(args), "stages": {}}
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
@@ -184,12 +203,13 @@ def main():
         train(SAPObjective(model), pairs, SAPCollator(tok, teacher, max_length=64), work / "sap",
               max_steps=args.sap_steps, learning_rate=args.sap_lr, **common)
         log["stages"]["sap"] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
-    if "dict" in stages:
-        started = time.time()
-        train(SAPObjective(model), dict_pairs, SAPCollator(tok, teacher, max_length=16), work / "dict",
-              max_steps=args.dict_steps, learning_rate=args.sap_lr,
-              **{**common, "per_device_train_batch_size": args.dict_batch_size})
-        log["stages"]["dict"] = {"pairs": len(dict_pairs), "seconds": round(time.time() - started)}
+    for stage, pairs, steps in (("dict", dict_pairs, args.dict_steps), ("vocab", vocab_pairs, args.vocab_steps)):
+        if stage in stages:
+            started = time.time()
+            train(SAPObjective(model), pairs, SAPCollator(tok, teacher, max_length=16), work / stage,
+                  max_steps=steps, learning_rate=args.sap_lr,
+                  **{**common, "per_device_train_batch_size": args.dict_batch_size})
+            log["stages"][stage] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
     if "sct" in stages:
         pairs = sct_pairs
         started = time.time()

@@ -115,5 +115,24 @@ def test_recipe_dict_stage_trains_on_dictionary_pairs_alone(tmp_path):
 def test_recipe_refuses_unknown_stage(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sap,sft", "--extra-bitext",
                                       "none", "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match=r"unknown stage\(s\) \['sft'\].*use sap, dict and sct"):
+    with pytest.raises(SystemExit, match=r"unknown stage\(s\) \['sft'\].*use sap, dict, vocab and sct"):
         recipe().main()
+
+
+def test_recipe_vocab_stage_teaches_english_words_but_holds_some_out(tmp_path):
+    """The vocab stage's pairs are (word, word) over the training words only, --vocab-steps x
+    --dict-batch-size of them, seeded; the held-out tenth is fixed and disjoint."""
+    from transformers import AutoTokenizer
+    from milco_pt.hub import read_vocab
+    from milco_pt.mini.parts import e5_folder, minilm_folder
+    from milco_pt.training.data import english_vocabulary
+    r = recipe()
+    tok, vocab = AutoTokenizer.from_pretrained(e5_folder()), read_vocab(minilm_folder() / "vocab.txt")
+    train_words, held_out = english_vocabulary(tok, vocab)
+    assert len(train_words) > 4000 and 0.05 < len(held_out) / len(train_words) < 0.2
+    assert not set(train_words) & set(held_out) and "dog" in train_words + held_out
+    flags = ["--out", str(tmp_path), "--stages", "vocab", "--vocab-steps", "3", "--dict-batch-size", "16"]
+    pairs = r.vocab_examples(r.parser().parse_args(flags), tok, vocab)
+    assert len(pairs) == 48 and all(a == b and a in set(train_words) for a, b in pairs)
+    assert pairs == r.vocab_examples(r.parser().parse_args(flags), tok, vocab)
+    assert r.vocab_examples(r.parser().parse_args(flags[:2]), tok, vocab) == []
