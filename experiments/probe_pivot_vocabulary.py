@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -145,8 +146,9 @@ def main(argv=None):
     table = pd.DataFrame(rows).round(3)
     print(table.to_string(index=False))
     text = ("# Pivot vocabulary: is the English word the connector's top pivot logit?\n\n"
-            f"Made by `python experiments/probe_pivot_vocabulary.py {' '.join(repr(m) for m in args.model)}`"
-            f" (--words {args.words}, --seed {args.seed}).\n\n" + table.to_markdown(index=False) + "\n")
+            "Made by `python experiments/probe_pivot_vocabulary.py "
+            + " ".join(f"--model {shlex.quote(m)}" for m in args.model)
+            + f" --words {args.words} --seed {args.seed}` (runs/: the recipe's --out folders).\n\n" + table.to_markdown(index=False) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
 
 
