@@ -15,6 +15,8 @@ tensors go to --out.
   and SAP's SMSE on the English side of each example (weight 0.1) keep the pivot view English.
 
     python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model
+    python experiments/train_milco_mini.py --stages sap,vocab,sct --ground-weight 0.3 --out runs/v5
+                                                                             # v5: best so far, next to ship
     python experiments/train_milco_mini.py --extra-bitext none --teacher none --pivot-weight 0 \
         --ground-weight 0 --out runs/v1                                      # the first recipe (v1)
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
