@@ -2,8 +2,9 @@
 X->English dictionaries (the pairs the recipe's dict stage trains on left out) and for English
 words read by the multilingual encoder, the rank of the English word among the raw pooled pivot
 logits (top-1, top-10) and the share where its pivot weight is positive (it is in the sparse
-vector). The English words are those the recipe's vocab stage holds out. A ridge map from the encoder's last layer to the frozen head's word embeddings, fitted on
-English words, gives a reference point: what a linear read-out of the same states reaches.
+vector). The English words are those the recipe's vocab stage holds out. A ridge map from the
+last model's encoder (last layer) to the frozen head's word embeddings, fitted on English words,
+gives a reference point: what a linear read-out of the same states reaches.
 
     python experiments/probe_pivot_vocabulary.py --model "v2=milco_pt/mini/data/milco-mini-delta.safetensors" \
         --model "v2 after SAP=runs/v2/work/sap/checkpoint-500" --out results/pivot_vocabulary.md
@@ -89,24 +90,26 @@ def row(r: torch.Tensor, positive: torch.Tensor) -> dict:
             "in sparse vector": float(positive.float().mean())}
 
 
-def probe(name: str, path: str, n: int, seed: int, dict_sample: int) -> tuple[list[dict], tuple]:
-    """The model's rows, and what the linear read-out reuses (model, tokenizer, vocabulary, words)."""
-    model, tok, vocab = load_model(path)
+def inputs(test, pairs):
+    """The two kinds of probe input: ``(kind, texts, their English words)``."""
+    return [("English word", test, test), ("X->en dictionary word", [s for s, _ in pairs], [e for _, e in pairs])]
+
+
+def probe(name: str, model, tok, vocab, test, pairs) -> list[dict]:
+    """The model's rows: rank of the English word among its raw pooled pivot logits."""
     index = {t: i for i, t in enumerate(vocab)}
-    test, fit, pairs = word_sets(tok, vocab, n, seed, dict_sample)
     out = []
-    for what, texts, words in [("English word", test, test), ("X->en dictionary word", [s for s, _ in pairs],
-                                                                [e for _, e in pairs])]:
-        h, logits = states(model, tok, texts)
+    for what, texts, words in inputs(test, pairs):
+        _, logits = states(model, tok, texts)
         targets = [index[w] for w in words]
         picked = logits.gather(1, torch.tensor(targets)[:, None])[:, 0]
         out.append({"model": name, "input": what, "words": len(texts), **row(ranks(logits, targets), picked > 0)})
-    return out, (model, tok, vocab, test, fit, pairs)
+    return out
 
 
-def linear_readout(model, tok, vocab, test, fit, pairs) -> list[dict]:
-    """Ridge map from the encoder's last layer to the head's (frozen) word embeddings, fitted on
-    English words (not the test ones); cosine ranks."""
+def linear_readout(name: str, model, tok, vocab, test, fit, pairs) -> list[dict]:
+    """Ridge map from the model's encoder's last layer to the head's (frozen) word embeddings,
+    fitted on English words (not the test ones); cosine ranks."""
     index = {t: i for i, t in enumerate(vocab)}
     emb = model.mlm_head.predictions.decoder.weight.detach()
     x, _ = states(model, tok, fit)
@@ -114,12 +117,11 @@ def linear_readout(model, tok, vocab, test, fit, pairs) -> list[dict]:
     w = torch.linalg.solve(x.T @ x + torch.eye(x.shape[1]), x.T @ emb[[index[t] for t in fit]])
     unit = emb / emb.norm(dim=1, keepdim=True)
     out = []
-    for what, texts, words in [("English word", test, test), ("X->en dictionary word", [s for s, _ in pairs],
-                                                                [e for _, e in pairs])]:
+    for what, texts, words in inputs(test, pairs):
         h, _ = states(model, tok, texts)
         p = torch.cat([h, torch.ones(len(h), 1)], 1) @ w
         r = ranks((p / p.norm(dim=1, keepdim=True)) @ unit.T, [index[t] for t in words])
-        out.append({"model": "linear read-out of the encoder (ridge, fitted on English words)", "input": what,
+        out.append({"model": f"linear read-out of {name}'s encoder (ridge, fitted on English words)", "input": what,
                     "words": len(texts), **row(r, torch.zeros(len(r), dtype=torch.bool)), "in sparse vector": float("nan")})
     return out
 
@@ -133,16 +135,21 @@ def main(argv=None):
                    help="the dict stage's pairs to leave out (its --dict-steps x --dict-batch-size, seed --seed)")
     p.add_argument("--out", default="results/pivot_vocabulary.md")
     args = p.parse_args(argv)
-    rows, parts = [], None
+    specs = []
     for spec in args.model:
         if "=" not in spec:
             raise SystemExit(f"--model {spec!r}: use NAME=PATH")
         name, path = spec.split("=", 1)
         if not Path(path).exists():
             raise SystemExit(f"--model {name}: no delta or checkpoint folder at {path}")
-        found, parts = probe(name, path, args.words, args.seed, args.dict_sample)
-        rows += found
-    rows += linear_readout(*parts)
+        specs.append((name, path))
+    rows, words = [], None
+    for name, path in specs:
+        model, tok, vocab = load_model(path)
+        words = words or word_sets(tok, vocab, args.words, args.seed, args.dict_sample)  # same base for all
+        test, fit, pairs = words
+        rows += probe(name, model, tok, vocab, test, pairs)
+    rows += linear_readout(name, model, tok, vocab, test, fit, pairs)  # the last model's encoder
     table = pd.DataFrame(rows).round(3)
     print(table.to_string(index=False))
     text = ("# Pivot vocabulary: is the English word the connector's top pivot logit?\n\n"

@@ -151,7 +151,9 @@ def bitext(languages: Optional[Iterable[str]] = None, sample: Optional[int] = No
             break
         shares = [left // len(open_) + (i < left % len(open_)) for i in range(len(open_))]
         for x, n in zip(open_, shares):
-            quota[x], left = min(len(by_language[x]), quota[x] + n), left - min(n, len(by_language[x]) - quota[x])
+            take = min(n, len(by_language[x]) - quota[x])
+            quota[x] += take
+            left -= take
     return [p for x in languages for p in random.Random(f"{seed}-{x}").sample(by_language[x], quota[x])]
 
 
