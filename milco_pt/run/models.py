@@ -23,6 +23,12 @@ def _device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def packaged(name) -> Optional[Path]:
+    """The weights file of a model shipped inside the package under ``name`` (milco-mini), else None."""
+    from .. import mini
+    return mini.SHIPPED_DELTA if str(name) == mini.NAME and mini.SHIPPED_DELTA.exists() else None
+
+
 class Model:
     """One encoder: a source (hub id, folder, delta file or a loaded encoder) and its kind."""
 
@@ -81,6 +87,8 @@ class Model:
                            settings={k: v for k, v in getattr(m, "_kwargs", {}).items() if k not in NEUTRAL})
             elif Path(self.source).exists():  # the same key whether or not it is loaded yet
                 key.update(model=str(Path(self.source).resolve()), weights=files_digest(self.source))
+            elif packaged(self.source) is not None:  # a named model shipped in the package: its file's hash,
+                key.update(model=str(self.source), weights=files_digest(packaged(self.source)))  # new release, new key
             else:
                 key.update(model=str(self.source), revision=self.revision or "main")
             self._key = key
