@@ -12,8 +12,8 @@ nvidia-smi --query-gpu=name --format=csv,noheader || true
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 python3 experiments/mini_base_pack.py unpack .pack/mini-base.safetensors
 # RECIPE: arguments of every run; the default is recipe v1, the one results/ablations.md varies
-# (RECIPE= for v2, the recipe's defaults, which also needs the e5-small teacher's parts)
-RECIPE=${RECIPE---extra-bitext none --teacher none --pivot-weight 0 --ground-weight 0}
+# (RECIPE= for the recipe's defaults, the shipped v6, which also needs the e5-small teacher's parts)
+RECIPE=${RECIPE---stages sap,sct --extra-bitext none --teacher none --pivot-weight 0 --ground-weight 0}
 # CONFIGS: name:recipe-arguments, ';'-separated (the pack must be made with the same arguments)
 IFS=';' read -ra CFGS <<< "${CONFIGS:-full:;no-echo:--no-echo;sap-only:--stages sap;sct-only:--stages sct}"
 for cfg in "${CFGS[@]}"; do

@@ -1,4 +1,4 @@
-"""Train milco-mini on a 2-core CPU (about 80 minutes; minutes on a GPU). Fixed seeds; the trained
+"""Train milco-mini on a 2-core CPU (under 2 hours; minutes on a GPU). Fixed seeds; the trained
 tensors go to --out.
 
 - Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
@@ -7,18 +7,18 @@ tensors go to --out.
   FreeDict's X->English dictionary entries (general vocabulary, milco_pt.training.dictionaries);
 - with --stages sap,dict,sct: SAP continued on FreeDict's word pairs alone (--dict-steps batches of
   --dict-batch-size short pairs: Hund -> dog), to teach the connector general vocabulary;
-- with --stages sap,vocab,sct: SAP continued on the English head's own words read by the
+- the vocab stage (on by default): SAP continued on the English head's own words read by the
   multilingual encoder (dog -> dog; one word in ten held out for probing), --vocab-steps batches;
 - Sparse Contrastive Training on dual-view scores: InfoNCE with in-batch negatives plus KL
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
-  and SAP's SMSE on the English side of each example (weight 0.1) keep the pivot view English.
+  and SAP's SMSE on the English side of each example (grounding, weight 0.5) keep the pivot view English.
 
-    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model
-    python experiments/train_milco_mini.py --stages sap,vocab,sct --ground-weight 0.3 --out runs/v5
-                                                                             # v5: best so far, next to ship
-    python experiments/train_milco_mini.py --extra-bitext none --teacher none --pivot-weight 0 \
-        --ground-weight 0 --out runs/v1                                      # the first recipe (v1)
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v6)
+    python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --out runs/v2
+                                                                             # the previous release (v2)
+    python experiments/train_milco_mini.py --stages sap,sct --extra-bitext none --teacher none \
+        --pivot-weight 0 --ground-weight 0 --out runs/v1                     # the first recipe (v1)
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
@@ -110,7 +110,7 @@ def vocab_examples(args, tok, vocab) -> list:
     cycling through the training words (data.english_vocabulary)."""
     if "vocab" not in args.stages.split(","):
         return []
-    words, _ = data.english_vocabulary(tok, vocab)
+    words, _ = data.english_vocabulary(tok, vocab, multi_piece=args.vocab_words == "all")
     n = args.vocab_steps * args.dict_batch_size
     rng, out = random.Random(args.seed + 3), []
     while len(out) < n:
@@ -134,7 +134,7 @@ def check_rows(tok, texts):
 def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--stages", default="sap,sct", help="comma-separated, from sap, dict (SAP "
+    p.add_argument("--stages", default="sap,vocab,sct", help="comma-separated, from sap, dict (SAP "
                    "on dictionary word pairs alone), vocab (SAP on English words alone) and sct; they run in "
                    "that order")
     p.add_argument("--sap-steps", type=int, default=500)
@@ -155,7 +155,9 @@ def parser():
                    "as python -m milco_pt.training.dictionaries writes them) or a file like --extra-bitext")
     p.add_argument("--dict-steps", type=int, default=600, help="steps of the dict stage")
     p.add_argument("--dict-batch-size", type=int, default=64, help="word pairs per step of the dict and vocab stages")
-    p.add_argument("--vocab-steps", type=int, default=150, help="steps of the vocab stage")
+    p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
+    p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
+                   "words: those XLM-R reads as one piece, or all the head's alphabetic words")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
     p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",
@@ -164,7 +166,7 @@ def parser():
     p.add_argument("--distill-weight", type=float, default=1.0)
     p.add_argument("--pivot-weight", type=float, default=0.5,
                    help="weight of the ranking loss on pivot-view scores alone")
-    p.add_argument("--ground-weight", type=float, default=0.1,
+    p.add_argument("--ground-weight", type=float, default=0.5,
                    help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")

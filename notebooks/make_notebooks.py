@@ -128,7 +128,8 @@ NOTEBOOKS = {
                "encoder and English head, random connector and LexEcho), Sparse Alignment Pretraining on DDTP "
                "bitext, then Sparse Contrastive Training, with the Trainer-based runner; retrieval on held-out "
                "DDTP dev queries before and after. `experiments/train_milco_mini.py` is the full recipe "
-               "(recipe v2: about 2.3 hours on 2 CPU cores, SAP 74 and SCT 65 minutes)."),
+               "(the shipped v6 adds a vocab stage between them: SAP 74 minutes on 2 shared CPU cores, the vocab stage "
+               "about 3 and SCT 21 minutes alone)."),
         ("code", SETUP),
         ("code", "from milco_pt.mini import base\n"
                  "model, tok, vocab = base(seed=0)\n"

@@ -135,4 +135,27 @@ def test_recipe_vocab_stage_teaches_english_words_but_holds_some_out(tmp_path):
     pairs = r.vocab_examples(r.parser().parse_args(flags), tok, vocab)
     assert len(pairs) == 48 and all(a == b and a in set(train_words) for a, b in pairs)
     assert pairs == r.vocab_examples(r.parser().parse_args(flags), tok, vocab)
-    assert r.vocab_examples(r.parser().parse_args(flags[:2]), tok, vocab) == []
+    assert r.vocab_examples(r.parser().parse_args(flags[:2] + ["--stages", "sap,sct"]), tok, vocab) == []
+    every, every_held_out = english_vocabulary(tok, vocab, multi_piece=True)
+    assert set(train_words) < set(every) and set(held_out) < set(every_held_out)
+    assert not set(every) & set(every_held_out) and len(every) > 3 * len(train_words)
+    assert len(tok.tokenize("disneyland")) > 1 and "disneyland" in every + every_held_out
+    pairs = r.vocab_examples(r.parser().parse_args(flags + ["--vocab-words", "all"]), tok, vocab)
+    assert len(pairs) == 48 and {a for a, _ in pairs} <= set(every) and not {a for a, _ in pairs} <= set(train_words)
+
+
+def test_recipe_defaults_are_the_shipped_recipe(tmp_path):
+    """train_milco_mini.py with no flags trains the shipped delta's recipe: every argument its
+    metadata records equals the default (the extra bitext was the file --extra-bitext gettext builds)."""
+    import json
+    from safetensors import safe_open
+    from milco_pt.mini import SHIPPED_DELTA
+    if not SHIPPED_DELTA.exists():
+        pytest.skip("no shipped delta in this checkout")
+    with safe_open(str(SHIPPED_DELTA), "pt") as f:
+        recorded = json.loads(f.metadata()["milco_mini"])["args"]
+    defaults = vars(recipe().parser().parse_args(["--out", str(tmp_path)]))
+    differ = {k: (v, defaults.get(k)) for k, v in recorded.items()
+              if k not in ("out", "extra_bitext") and defaults.get(k) != v}
+    assert not differ, f"recorded (shipped) vs default: {differ}"
+    assert defaults["extra_bitext"] == "gettext" and recorded["extra_bitext"].endswith("gettext.tsv")

@@ -82,3 +82,24 @@ def test_experiment_systems_encode_milco_mini_by_name_as_python_does(mini):
         got = models[kind].encode_fn()(TEXTS)
         for record, vec in zip(got, want):
             close(record["combined"], vec)
+
+
+def test_shipped_pivot_view_translates_the_readme_example(mini):
+    """The README's transparency example: the shipped milco-mini's English (pivot) view puts the
+    translation first for a German and a Japanese query ('ein Hund', '犬' -> dog)."""
+    for query in ("ein Hund", "犬"):
+        pivot = mini.encode_queries([query], combined=False)["pivot"][0]
+        assert max(pivot, key=pivot.get) == "dog", (query, sorted(pivot, key=pivot.get, reverse=True)[:5])
+
+
+def test_named_milco_mini_encodings_are_keyed_by_its_weights(tmp_path, monkeypatch):
+    """The run layer's cache key of "milco-mini" carries a hash of the shipped delta, so a new
+    release never reuses the previous release's encodings found in a work folder."""
+    from milco_pt import mini
+    from milco_pt.run.models import Model
+    before = Model("milco-mini", "milco-mini").key()
+    assert before["model"] == "milco-mini" and before["weights"]
+    other = tmp_path / "milco-mini-delta.safetensors"
+    other.write_bytes(SHIPPED_DELTA.read_bytes() + b" ")
+    monkeypatch.setattr(mini, "SHIPPED_DELTA", other)
+    assert Model("milco-mini", "milco-mini").key()["weights"] != before["weights"]

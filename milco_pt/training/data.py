@@ -102,13 +102,18 @@ def bitext_pairs(bitext) -> list[tuple[str, str, str, str]]:
     return [(src, en, en, en) for src, en in bitext]
 
 
-def english_vocabulary(m_tokenizer, en_vocab) -> tuple[list[str], list[str]]:
+def english_vocabulary(m_tokenizer, en_vocab, multi_piece: bool = False) -> tuple[list[str], list[str]]:
     """``(train, held out)`` English words for teaching the connector the English head's vocabulary:
     alphabetic wordpieces (3+ letters) of ``en_vocab`` that ``m_tokenizer`` (XLM-R) also reads as
-    one piece. One word in ten (by CRC-32, so fixed across runs) is held out for probing."""
+    one piece (``multi_piece``: also those it splits, as long as no piece is unknown). One word in
+    ten (by CRC-32, so fixed across runs and the same rule for both lists) is held out for probing."""
     import zlib
     unk = m_tokenizer.unk_token_id
-    words = [w for w in en_vocab if w.isascii() and w.isalpha() and len(w) >= 3
-             and m_tokenizer.convert_tokens_to_ids("\u2581" + w) != unk]
+    words = [w for w in en_vocab if w.isascii() and w.isalpha() and len(w) >= 3]
+    if multi_piece:
+        ids = m_tokenizer(words, add_special_tokens=False)["input_ids"]
+        words = [w for w, row in zip(words, ids) if row and unk not in row]
+    else:
+        words = [w for w in words if m_tokenizer.convert_tokens_to_ids("\u2581" + w) != unk]
     held_out = [w for w in words if zlib.crc32(w.encode()) % 10 == 0]
     return [w for w in words if zlib.crc32(w.encode()) % 10], held_out
