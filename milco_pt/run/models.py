@@ -87,8 +87,8 @@ class Model:
                            settings={k: v for k, v in getattr(m, "_kwargs", {}).items() if k not in NEUTRAL})
             elif Path(self.source).exists():  # the same key whether or not it is loaded yet
                 key.update(model=str(Path(self.source).resolve()), weights=files_digest(self.source))
-            elif packaged(self.source) is not None:  # a named model shipped in the package: its file's hash,
-                key.update(model=str(self.source), weights=files_digest(packaged(self.source)))  # new release, new key
+            elif (shipped := packaged(self.source)) is not None:  # a model shipped in the package, by name:
+                key.update(model=str(self.source), weights=files_digest(shipped))  # a new release, a new key
             else:
                 key.update(model=str(self.source), revision=self.revision or "main")
             self._key = key
