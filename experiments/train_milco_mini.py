@@ -168,6 +168,9 @@ def parser():
                    help="weight of the ranking loss on pivot-view scores alone")
     p.add_argument("--ground-weight", type=float, default=0.5,
                    help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
+    p.add_argument("--ground-loss", choices=("smse", "targets"), default="smse",
+                   help="the grounding term: SMSE over every active coordinate, or over the English text's "
+                        "terms only (expansion terms not pulled down)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
     p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
@@ -219,7 +222,8 @@ def main():
         started = time.time()
         objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
                                  distill_weight=args.distill_weight,
-                                 pivot_weight=args.pivot_weight, ground_weight=args.ground_weight)
+                                 pivot_weight=args.pivot_weight, ground_weight=args.ground_weight,
+                                 ground_loss=args.ground_loss)
         dense = (DenseTeacher.e5_small(temperature=args.temperature, query_max_length=32, doc_max_length=128)
                  if args.teacher == "e5-small" else None)
         collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,

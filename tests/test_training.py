@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from milco_pt.training import data
-from milco_pt.training.losses import flops, info_nce, kl_distillation, l1, smse
+from milco_pt.training.losses import flops, info_nce, kl_distillation, l1, smse, target_mse
 from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
 from milco_pt.training.trainer import train
 
@@ -22,6 +22,8 @@ PAIRS = [("der schnelle braune Fuchs", "the quick brown fox"), ("der faule Hund"
 def test_losses_against_hand_computation():
     a, b = torch.tensor([[1.0, -1.0, 0.0], [2.0, -3.0, -1.0]]), torch.tensor([[0.0, -2.0, 0.5], [2.0, 1.0, -4.0]])
     assert smse(a, b).item() == pytest.approx((1.0 + 0.25 + 0.0 + 16.0) / 4)
+    assert target_mse(a, b).item() == pytest.approx((0.25 + 0.0 + 16.0) / 3)
+    assert target_mse(a, -b.abs()).item() == 0.0
     s, t = torch.tensor([[1.0, 2.0, 0.5]]), torch.tensor([[0.2, 3.0, -1.0]])
     p, q = F.softmax(t, -1), F.softmax(s, -1)
     assert kl_distillation(s, t).item() == pytest.approx(float((p * (p.log() - q.log())).sum()), rel=1e-5)
@@ -223,6 +225,12 @@ def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
     assert out["pivot_loss"].item() == pytest.approx(rank(piv).item(), rel=1e-5)
     assert torch.equal(batch["q_ground"], lexical([d for _, d in PAIRS[:4]]))
     assert torch.allclose(q_piv, model.pivot(model.hidden_states(batch["q_ids"], batch["q_mask"]), batch["q_mask"]))
+    targets = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, distill_weight=0.7, pivot_weight=0.5,
+                           ground_weight=0.2, ground_loss="targets")(**batch)
+    only = target_mse(q_logits, batch["q_ground"]) + target_mse(d_logits, batch["d_ground"])
+    assert targets["ground_loss"].item() == pytest.approx(only.item(), rel=1e-5)
+    assert targets["ground_loss"].item() != pytest.approx(out["ground_loss"].item(), rel=1e-3)
+    assert targets["loss"].item() == pytest.approx((expect + 0.2 * (only - out["ground_loss"])).item(), rel=1e-5)
     plain = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5)(**{k: batch[k] for k in ("q_ids", "q_mask", "d_ids", "d_mask")})
     assert plain["loss"].item() == pytest.approx((info_nce(both) + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv)).item(), rel=1e-5)
 
@@ -237,6 +245,8 @@ def test_sct_v2_inputs_are_checked(tiny_path, parts):
     batch = SCTCollator(tok)(PAIRS[:2])
     with pytest.raises(ValueError, match="grounding teacher"):
         SCTObjective(load_model(str(tiny_path)), ground_weight=0.1)(**batch)
+    with pytest.raises(ValueError, match="ground_loss must be one of"):
+        SCTObjective(load_model(str(tiny_path)), ground_weight=0.1, ground_loss="target")
 
 
 def test_dense_teacher_is_cosine_over_temperature(tiny_path, parts):

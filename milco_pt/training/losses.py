@@ -15,6 +15,17 @@ def smse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     return ((s - t)[active] ** 2).mean()
 
 
+
+def target_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """SMSE restricted to the teacher's positive coordinates (the English text's own terms): pulls
+    those logits to the teacher's weights and leaves expansion terms to the ranking loss."""
+    s, t = student.reshape(-1), teacher.reshape(-1)
+    active = t > 0
+    if not active.any():
+        return (s * 0).sum()
+    return ((s - t)[active] ** 2).mean()
+
+
 def kl_distillation(student_scores: torch.Tensor, teacher_scores: torch.Tensor) -> torch.Tensor:
     """``KL(softmax(teacher) || softmax(student))`` per query over its group, batch mean, no temperature."""
     return F.kl_div(F.log_softmax(student_scores, dim=-1), F.softmax(teacher_scores, dim=-1), reduction="batchmean")
