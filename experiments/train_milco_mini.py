@@ -37,7 +37,7 @@ import torch
 
 from milco_pt.training import data
 from milco_pt.mini.assemble import base, save_delta
-from milco_pt.training.objectives import SAPCollator, SAPObjective, SCTCollator, SCTObjective
+from milco_pt.training.objectives import GROUND_LOSSES, SAPCollator, SAPObjective, SCTCollator, SCTObjective
 from milco_pt.training.teachers import DenseTeacher, LexicalTeacher
 from milco_pt.training.trainer import train
 
@@ -168,7 +168,7 @@ def parser():
                    help="weight of the ranking loss on pivot-view scores alone")
     p.add_argument("--ground-weight", type=float, default=0.5,
                    help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
-    p.add_argument("--ground-loss", choices=("smse", "targets"), default="smse",
+    p.add_argument("--ground-loss", choices=sorted(GROUND_LOSSES), default="smse",
                    help="the grounding term: SMSE over every active coordinate, or over the English text's "
                         "terms only (expansion terms not pulled down)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")

@@ -9,18 +9,18 @@ def smse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     """Sparse MSE (paper eq. 8): the mean squared difference over the coordinates where either
     side is positive, over the whole batch flattened (raw max-pooled logits on both sides)."""
     s, t = student.reshape(-1), teacher.reshape(-1)
-    active = (s > 0) | (t > 0)
-    if not active.any():
-        return (s * 0).sum()
-    return ((s - t)[active] ** 2).mean()
-
+    return _masked_mse(s, t, (s > 0) | (t > 0))
 
 
 def target_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     """SMSE restricted to the teacher's positive coordinates (the English text's own terms): pulls
     those logits to the teacher's weights and leaves expansion terms to the ranking loss."""
     s, t = student.reshape(-1), teacher.reshape(-1)
-    active = t > 0
+    return _masked_mse(s, t, t > 0)
+
+
+def _masked_mse(s: torch.Tensor, t: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference over ``active`` coordinates (0, with a gradient path, when none)."""
     if not active.any():
         return (s * 0).sum()
     return ((s - t)[active] ** 2).mean()
