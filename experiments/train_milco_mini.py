@@ -22,6 +22,8 @@ tensors go to --out.
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
+    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
+        --stages sct --seed 43 --out runs/more-sct                           # continue the shipped model
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
@@ -131,6 +133,22 @@ def check_rows(tok, texts):
                              "pack it again with this recipe's arguments")
 
 
+def init_from(model, path):
+    """Continue training a milco-mini delta: it must hold exactly the tensors this recipe trains."""
+    from safetensors import safe_open
+    from milco_pt.mini.assemble import is_delta, load_delta
+    if not is_delta(path):
+        raise SystemExit(f"--init {path} is not a milco-mini delta: pass a milco-mini-delta.safetensors "
+                         "written by this script (the shipped one is milco_pt/mini/data/milco-mini-delta.safetensors)")
+    with safe_open(str(path), "pt") as f:
+        held = set(f.keys())
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    if held != trained:
+        raise SystemExit(f"--init {path} holds other tensors than this recipe trains ({len(held ^ trained)} differ): "
+                         "pass the --train-layers and --no-echo it was trained with")
+    load_delta(model, path)
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
@@ -175,6 +193,8 @@ def parser():
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
     p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--init", default=None, help="start from this milco-mini delta instead of the untrained "
+                   "base (continue training the shipped model: milco_pt/mini/data/milco-mini-delta.safetensors)")
     p.add_argument("--smoke", action="store_true")
     return p
 
@@ -191,6 +211,8 @@ def main():
     out = Path(args.out)
     work = out / "work"
     model, tok, vocab = base(seed=args.seed, train_layers=args.train_layers, echo=not args.no_echo)
+    if args.init:
+        init_from(model, args.init)
     model.train()
     stages = args.stages.split(",")
     sap_pairs, sct_pairs = examples(args)

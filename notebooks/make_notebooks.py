@@ -35,7 +35,7 @@ NOTEBOOKS = {
                  'topics, qrels, docs = ds.get_topics(), ds.get_qrels(), ds.get_corpus_frame()\n'
                  'print(len(topics), "queries,", len(docs), "documents")\ntopics[["qid", "query"]].head(3)'),
         ("code", "import tempfile\nfrom milco_pt.baselines import BM25Index, E5\nfrom milco_pt.index import FlatIndex\n"
-                 "work = tempfile.mkdtemp()\n"
+                 "scratch = tempfile.TemporaryDirectory()  # removed when the kernel stops\nwork = scratch.name\n"
                  "milco_index = milco_pt.ImpactIndex(f'{work}/milco', column='combined', verbose=False)\n"
                  "milco_index.index(milco.doc_encoder(outputs='combined')(docs))\n"
                  "bm25 = BM25Index(f'{work}/bm25', language='en', verbose=False).index(docs)\n"
@@ -112,7 +112,7 @@ NOTEBOOKS = {
                  "from IPython.display import Image\nImage('figures/sparsity.png')"),
         ("md", "The same vectors under the three backends (one argument): Anserini and PISA score the "
                "same quantized dot product, Seismic approximates the float one."),
-        ("code", "import tempfile, time\nwork = tempfile.mkdtemp()\nrows = []\n"
+        ("code", "import tempfile, time\nscratch = tempfile.TemporaryDirectory()  # removed when the kernel stops\nwork = scratch.name\nrows = []\n"
                  "for backend in ['anserini', 'pisa', 'seismic']:\n"
                  "    index = milco_pt.sparse_index(f'{work}/{backend}', backend=backend, verbose=False).index(docs)\n"
                  "    retriever = index.retriever(num_results=100)\n"
@@ -145,7 +145,7 @@ NOTEBOOKS = {
                  "from milco_pt.training.objectives import SAPObjective, SAPCollator, SCTObjective, SCTCollator\n"
                  "from milco_pt.training.trainer import train\n"
                  "STEPS = int(os.environ.get('MILCO_PT_NOTEBOOK_STEPS', 60))\n"
-                 "work = tempfile.mkdtemp()\nmodel.train()\n"
+                 "scratch = tempfile.TemporaryDirectory()  # removed when the kernel stops\nwork = scratch.name\nmodel.train()\n"
                  "bitext = data.ddtp_bitext('train', languages=['de'])\n"
                  "teacher = make_teacher('lexical', vocab, model, [e for _, e in bitext])\n"
                  "sap, sct = SAPObjective(model), SCTObjective(model)\n"

@@ -19,6 +19,12 @@ def splade(tmp_path_factory):
     return Splade.from_pretrained(str(build_tiny_splade(tmp_path_factory.mktemp("s") / "splade")), batch_size=2)
 
 
+def same_vector(got: dict, ref: dict) -> bool:
+    """Equal up to float32 noise: batching with padding reorders sums, so a weight may move by ~1e-8
+    (and one that small may drop out); padding leaking into the weights moves them far more."""
+    return all(got.get(t, 0.0) == pytest.approx(ref.get(t, 0.0), rel=1e-5, abs=1e-6) for t in set(got) | set(ref))
+
+
 def record_batches(encoder, monkeypatch) -> list:
     """Patch ``encoder.tokenizer`` to log the texts of each batch it tokenizes."""
     seen, tokenizer = [], encoder.tokenizer
@@ -40,7 +46,7 @@ def test_same_batching_for_milco_and_a_baseline(which, milco, splade, monkeypatc
     assert seen == [[MIXED[2], MIXED[4]], [MIXED[0], MIXED[5]]], "longest first, empty texts skip the model"
     assert together[1] == {} and together[3] == {}
     for got, ref in zip(together, alone):
-        assert set(got) == set(ref[0]) and all(got[t] == pytest.approx(ref[0][t], rel=1e-5) for t in got)
+        assert same_vector(got, ref[0])
 
 
 @pytest.mark.parametrize("which", ["milco", "splade"])

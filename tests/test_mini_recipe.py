@@ -159,3 +159,22 @@ def test_recipe_defaults_are_the_shipped_recipe(tmp_path):
               if k not in ("out", "extra_bitext") and defaults.get(k) != v}
     assert not differ, f"recorded (shipped) vs default: {differ}"
     assert defaults["extra_bitext"] == "gettext" and recorded["extra_bitext"].endswith("gettext.tsv")
+
+
+def test_recipe_init_continues_a_delta_and_refuses_a_mismatched_one(tmp_path):
+    from milco_pt.mini.assemble import base, save_delta, trainable_state
+    trained, _, _ = base(seed=1)
+    with torch.no_grad():
+        for p in trained.parameters():
+            if p.requires_grad:
+                p.add_(0.5)
+    path = save_delta(trained, tmp_path / "trained")
+    fresh, _, _ = base(seed=2)
+    recipe().init_from(fresh, path)
+    got, want = trainable_state(fresh), trainable_state(trained)
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in got)
+    with pytest.raises(SystemExit, match="--train-layers"):
+        recipe().init_from(base(train_layers=3)[0], path)
+    (tmp_path / "other.safetensors").write_bytes(b"not a delta")
+    with pytest.raises(SystemExit, match="not a milco-mini delta"):
+        recipe().init_from(fresh, tmp_path / "other.safetensors")

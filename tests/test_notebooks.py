@@ -16,6 +16,8 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
     shutil.copy(NOTEBOOKS / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the kernel's scratch goes where pytest removes it
     monkeypatch.setenv("MILCO_PT_NOTEBOOK_SAMPLE", "60,300")  # queries, other documents per task
     monkeypatch.setenv("MILCO_PT_NOTEBOOK_STEPS", "20")
     nb = nbformat.read(tmp_path / name, as_version=4)

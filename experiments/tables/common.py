@@ -6,7 +6,9 @@ our numbers next to the paper's (``experiments/paper/*.csv``)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,6 +36,7 @@ def smoke_root() -> Path:
     """A scratch folder for smoke runs; IR_DATASETS_HOME points into it (before ir_datasets loads)."""
     global SMOKE_WORK
     root = Path(tempfile.mkdtemp(prefix="milco-smoke-"))
+    atexit.register(shutil.rmtree, root, True)
     SMOKE_WORK = root / "work"
     os.environ["IR_DATASETS_HOME"] = str(root / "irds")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

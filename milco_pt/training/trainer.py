@@ -29,10 +29,35 @@ def latest_checkpoint(output_dir) -> Optional[str]:
     return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
 
 
+def trained_state(module) -> dict:
+    """The tensors a checkpoint needs: parameters being trained, and buffers. Frozen parameters come
+    back with the model that resumes, so milco-mini's checkpoints hold ~15 MB of weights, not ~520 MB."""
+    state = module.state_dict()
+    frozen = {n for n, p in module.named_parameters() if not p.requires_grad}
+    return {k: v for k, v in state.items() if k not in frozen}
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class TrainedOnlyTrainer(Trainer):
+        """A ``Trainer`` whose checkpoints hold :func:`trained_state` (it resumes non-strictly, so
+        the frozen tensors it leaves out are expected missing, not warned about)."""
+
+        def _save(self, output_dir=None, state_dict=None):
+            super()._save(output_dir, state_dict=trained_state(self.model) if state_dict is None else state_dict)
+
+        def _issue_warnings_after_load(self, load_result):
+            frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}
+            missing = [k for k in load_result.missing_keys if k not in frozen]
+            super()._issue_warnings_after_load(type(load_result)(missing, load_result.unexpected_keys))
+    return TrainedOnlyTrainer
+
+
 def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None,
           lr_by_prefix: Optional[dict[str, float]] = None, **overrides):
     """Train ``objective`` on ``examples`` (a list); resumes from the newest checkpoint in
-    ``output_dir``; returns the trainer's final ``TrainOutput`` (loss history in ``log_history``).
+    ``output_dir`` (checkpoints hold the trained tensors only: resume with the same frozen base); returns the trainer's final ``TrainOutput`` (loss history in ``log_history``).
 
     ``lr_by_prefix``: learning rates for parameters whose name starts with a prefix (e.g. a lower
     one for ``model.m_model.``); the others use ``learning_rate``.
@@ -41,7 +66,6 @@ def train(objective, examples, collator, output_dir, resume: bool = True, callba
         import accelerate  # noqa: F401  (the Trainer needs it)
     except ImportError as e:
         raise ImportError("training needs accelerate: pip install 'milco-pt[train]'") from e
-    from transformers import Trainer
     args = training_args(output_dir, **overrides)
     optimizers = (None, None)
     if lr_by_prefix:
@@ -55,7 +79,7 @@ def train(objective, examples, collator, output_dir, resume: bool = True, callba
     if len(examples) < args.per_device_train_batch_size * max(1, args.world_size):
         raise ValueError(f"{len(examples)} examples are fewer than one batch "
                          f"({args.per_device_train_batch_size} x {args.world_size} processes)")
-    trainer = Trainer(model=objective, args=args, train_dataset=examples, data_collator=collator,
+    trainer = _trainer_class()(model=objective, args=args, train_dataset=examples, data_collator=collator,
                       callbacks=callbacks, optimizers=optimizers)
     ckpt = latest_checkpoint(output_dir) if resume else None
     result = trainer.train(resume_from_checkpoint=ckpt)
