@@ -22,6 +22,7 @@ tensors go to --out.
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
+    python experiments/train_milco_mini.py --sct-rounds 2 --out runs/v10     # v6 + 300 SCT steps on new pairs
     python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
         --stages sct --seed 43 --out runs/more-sct                           # continue the shipped model
 
@@ -133,6 +134,12 @@ def check_rows(tok, texts):
                              "pack it again with this recipe's arguments")
 
 
+def round_args(args, r: int) -> argparse.Namespace:
+    """SCT round ``r`` (from 0) samples its pairs, and seeds its run, with ``--seed`` + r: round r
+    of ``--sct-rounds`` is the same run as ``--init <round r-1's delta> --stages sct --seed <seed + r>``."""
+    return argparse.Namespace(**{**vars(args), "seed": args.seed + r, "stages": "sct"})
+
+
 def init_from(model, path):
     """Continue training a milco-mini delta: it must hold exactly the tensors this recipe trains."""
     from safetensors import safe_open
@@ -176,6 +183,8 @@ def parser():
     p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
     p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
                    "words: those XLM-R reads as one piece, or all the head's alphabetic words")
+    p.add_argument("--sct-rounds", type=int, default=1, help="SCT rounds: each trains --sct-steps more "
+                   "steps, on new pairs (round r samples with --seed + r), from the previous round's weights")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
     p.add_argument("--teacher", choices=("e5-small", "none"), default="e5-small",
@@ -204,6 +213,8 @@ def main():
     unknown = set(args.stages.split(",")) - {"sap", "dict", "vocab", "sct"}
     if unknown:
         raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict, vocab and sct")
+    if args.sct_rounds < 1:
+        raise SystemExit(f"--sct-rounds {args.sct_rounds}: give 1 or more")
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
         args.dict_steps, args.vocab_steps, args.dict_batch_size = 2, 2, 4
@@ -240,19 +251,21 @@ def main():
                   **{**common, "per_device_train_batch_size": args.dict_batch_size})
             log["stages"][stage] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
     if "sct" in stages:
-        pairs = sct_pairs
-        started = time.time()
-        objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
-                                 distill_weight=args.distill_weight,
-                                 pivot_weight=args.pivot_weight, ground_weight=args.ground_weight,
-                                 ground_loss=args.ground_loss)
         dense = (DenseTeacher.e5_small(temperature=args.temperature, query_max_length=32, doc_max_length=128)
                  if args.teacher == "e5-small" else None)
-        collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
-                               grounding=teacher if args.ground_weight > 0 else None)
-        train(objective, pairs, collator, work / "sct",
-              max_steps=args.sct_steps, learning_rate=args.sct_lr, **common)
-        log["stages"]["sct"] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
+        for r in range(args.sct_rounds):
+            name = "sct" if r == 0 else f"sct{r + 1}"
+            pairs = sct_pairs if r == 0 else examples(round_args(args, r))[1]
+            started = time.time()
+            objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
+                                     distill_weight=args.distill_weight,
+                                     pivot_weight=args.pivot_weight, ground_weight=args.ground_weight,
+                                     ground_loss=args.ground_loss)
+            collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
+                                   grounding=teacher if args.ground_weight > 0 else None)
+            train(objective, pairs, collator, work / name, max_steps=args.sct_steps, learning_rate=args.sct_lr,
+                  **{**common, "seed": args.seed + r, "data_seed": args.seed + r})
+            log["stages"][name] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
     save_delta(model.eval(), out, info={"recipe": "experiments/train_milco_mini.py", **log})
     (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
     print(json.dumps(log["stages"]))

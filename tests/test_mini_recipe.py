@@ -29,6 +29,17 @@ def test_recipe_ablation_without_lexecho(tmp_path):
     assert not any(k.startswith("echo.") for k in delta)
 
 
+def test_sct_rounds_equal_continuing_the_previous_rounds_delta(tmp_path):
+    """--sct-rounds 2 in one command trains the same tensors as round 1, then --init from its
+    delta with --stages sct --seed 43 (the second round's pairs and seeds)."""
+    two = train(tmp_path / "two", "1", "--stages", "sct", "--sct-rounds", "2")
+    one = train(tmp_path / "one", "1", "--stages", "sct")
+    more = train(tmp_path / "more", "2", "--stages", "sct", "--seed", "43",
+                 "--init", str(tmp_path / "one" / "milco-mini-delta.safetensors"))
+    assert two.keys() == more.keys() and all(torch.equal(two[k], more[k]) for k in two)
+    assert not all(torch.equal(two[k], one[k]) for k in two), "the second round trained"
+
+
 def recipe():
     import importlib.util
     spec = importlib.util.spec_from_file_location("train_milco_mini", ROOT / "experiments" / "train_milco_mini.py")
