@@ -32,9 +32,12 @@ def latest_checkpoint(output_dir) -> Optional[str]:
 def trained_state(module) -> dict:
     """The tensors a checkpoint needs: parameters being trained, and buffers. Frozen parameters come
     back with the model that resumes, so milco-mini's checkpoints hold ~15 MB of weights, not ~520 MB."""
-    state = module.state_dict()
-    frozen = {n for n, p in module.named_parameters() if not p.requires_grad}
-    return {k: v for k, v in state.items() if k not in frozen}
+    frozen = _frozen(module)
+    return {k: v for k, v in module.state_dict().items() if k not in frozen}
+
+
+def _frozen(module) -> set[str]:
+    return {n for n, p in module.named_parameters() if not p.requires_grad}
 
 
 def _trainer_class():
@@ -48,7 +51,7 @@ def _trainer_class():
             super()._save(output_dir, state_dict=trained_state(self.model) if state_dict is None else state_dict)
 
         def _issue_warnings_after_load(self, load_result):
-            frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}
+            frozen = _frozen(self.model)
             missing = [k for k in load_result.missing_keys if k not in frozen]
             super()._issue_warnings_after_load(type(load_result)(missing, load_result.unexpected_keys))
     return TrainedOnlyTrainer
@@ -57,7 +60,8 @@ def _trainer_class():
 def train(objective, examples, collator, output_dir, resume: bool = True, callbacks=None,
           lr_by_prefix: Optional[dict[str, float]] = None, **overrides):
     """Train ``objective`` on ``examples`` (a list); resumes from the newest checkpoint in
-    ``output_dir`` (checkpoints hold the trained tensors only: resume with the same frozen base); returns the trainer's final ``TrainOutput`` (loss history in ``log_history``).
+    ``output_dir`` (checkpoints hold the trained tensors only: resume with the same frozen base);
+    returns the trainer's final ``TrainOutput`` (loss history in ``log_history``).
 
     ``lr_by_prefix``: learning rates for parameters whose name starts with a prefix (e.g. a lower
     one for ``model.m_model.``); the others use ``learning_rate``.
