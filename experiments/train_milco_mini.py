@@ -1,4 +1,4 @@
-"""Train milco-mini on a 2-core CPU (under 2 hours; minutes on a GPU). Fixed seeds; the trained
+"""Train milco-mini on a 2-core CPU (about 2.5 hours; minutes on a GPU). Fixed seeds; the trained
 tensors go to --out.
 
 - Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
@@ -13,18 +13,21 @@ tensors go to --out.
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
   and SAP's SMSE on the English side of each example (grounding, weight 0.5) keep the pivot view English.
+  SCT runs in --sct-rounds rounds (3 by default), each on new pairs from the previous round's weights.
 
-    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v6)
-    python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --out runs/v2
-                                                                             # the previous release (v2)
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v11)
+    python experiments/train_milco_mini.py --sct-rounds 1 --out runs/v6      # the previous release (v6)
+    python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --sct-rounds 1 \
+        --out runs/v2                                                        # v2
     python experiments/train_milco_mini.py --stages sap,sct --extra-bitext none --teacher none \
-        --pivot-weight 0 --ground-weight 0 --out runs/v1                     # the first recipe (v1)
+        --pivot-weight 0 --ground-weight 0 --sct-rounds 1 --out runs/v1      # the first recipe (v1)
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
     python experiments/train_milco_mini.py --sct-rounds 2 --out runs/v10     # v6 + 300 SCT steps on new pairs
+    python experiments/train_milco_mini.py --sct-rounds 4 --out runs/v12     # a fourth SCT round
     python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
-        --stages sct --seed 43 --out runs/more-sct                           # continue the shipped model
+        --stages sct --sct-rounds 1 --seed 45 --out runs/v12                 # the same, from the shipped model
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
@@ -140,6 +143,12 @@ def round_args(args, r: int) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "seed": args.seed + r, "stages": "sct"})
 
 
+def round_pairs(args, first=None) -> list:
+    """Each SCT round's pairs: round 0's are ``first`` (``examples(args)``'s), round r samples with --seed + r."""
+    first = examples(args)[1] if first is None else first
+    return [first] + [examples(round_args(args, r))[1] for r in range(1, args.sct_rounds)]
+
+
 def init_from(model, path):
     """Continue training a milco-mini delta: it must hold exactly the tensors this recipe trains."""
     from safetensors import safe_open
@@ -183,7 +192,7 @@ def parser():
     p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
     p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
                    "words: those XLM-R reads as one piece, or all the head's alphabetic words")
-    p.add_argument("--sct-rounds", type=int, default=1, help="SCT rounds: each trains --sct-steps more "
+    p.add_argument("--sct-rounds", type=int, default=3, help="SCT rounds: each trains --sct-steps more "
                    "steps, on new pairs (round r samples with --seed + r), from the previous round's weights")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
@@ -229,7 +238,8 @@ def main():
     sap_pairs, sct_pairs = examples(args)
     dict_pairs = dict_examples(args)
     vocab_pairs = vocab_examples(args, tok, vocab)
-    check_rows(tok, [t for pair in sap_pairs + dict_pairs + vocab_pairs + sct_pairs for t in pair])
+    rounds = round_pairs(args, sct_pairs) if "sct" in stages else []
+    check_rows(tok, [t for pair in sap_pairs + dict_pairs + vocab_pairs + sum(rounds, []) for t in pair])
     log = {"args": vars(args), "stages": {}}
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
@@ -255,7 +265,7 @@ def main():
                  if args.teacher == "e5-small" else None)
         for r in range(args.sct_rounds):
             name = "sct" if r == 0 else f"sct{r + 1}"
-            pairs = sct_pairs if r == 0 else examples(round_args(args, r))[1]
+            pairs = rounds[r]
             started = time.time()
             objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
                                      distill_weight=args.distill_weight,

@@ -33,8 +33,8 @@ def test_sct_rounds_equal_continuing_the_previous_rounds_delta(tmp_path):
     """--sct-rounds 2 in one command trains the same tensors as round 1, then --init from its
     delta with --stages sct --seed 43 (the second round's pairs and seeds)."""
     two = train(tmp_path / "two", "1", "--stages", "sct", "--sct-rounds", "2")
-    one = train(tmp_path / "one", "1", "--stages", "sct")
-    more = train(tmp_path / "more", "2", "--stages", "sct", "--seed", "43",
+    one = train(tmp_path / "one", "1", "--stages", "sct", "--sct-rounds", "1")
+    more = train(tmp_path / "more", "2", "--stages", "sct", "--sct-rounds", "1", "--seed", "43",
                  "--init", str(tmp_path / "one" / "milco-mini-delta.safetensors"))
     assert two.keys() == more.keys() and all(torch.equal(two[k], more[k]) for k in two)
     assert not all(torch.equal(two[k], one[k]) for k in two), "the second round trained"
@@ -64,6 +64,38 @@ def test_recipe_examples_mix_domains_and_carry_english(tmp_path):
     assert r.examples(args) == (sap, sct)
     args.ground_weight = 0
     assert all(len(x) == 2 for x in r.examples(args)[1])
+
+
+def test_every_sct_rounds_pairs_are_sampled_apart_and_checked_against_a_packed_base(tmp_path, monkeypatch):
+    """Round r of --sct-rounds samples its own pairs with --seed + r, and main() checks every
+    round's texts against a packed base's word embeddings (not round 0's alone)."""
+    r = recipe()
+    bitext = tmp_path / "bitext.tsv"
+    bitext.write_text("".join(f"english message {i}\tmessage traduit {i}\n" for i in range(100)), encoding="utf-8")
+    args = r.parser().parse_args(["--out", str(tmp_path), "--extra-bitext", str(bitext), "--sct-steps", "5",
+                                  "--batch-size", "8", "--sct-rounds", "3"])
+    first = r.examples(args)[1]
+    rounds = r.round_pairs(args, first)
+    assert len(rounds) == 3 and rounds[0] is first and rounds[1] != rounds[2] != first
+    assert rounds[2] == r.examples(r.round_args(args, 2))[1]
+
+    class Stop(Exception):
+        pass
+
+    checked = []
+
+    def check_rows(tok, texts):
+        checked.extend(texts)
+        raise Stop
+
+    monkeypatch.setattr(r, "check_rows", check_rows)
+    monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--sct-rounds", "3",
+                                      "--extra-bitext", str(bitext), "--out", str(tmp_path)])
+    with pytest.raises(Stop):
+        r.main()
+    smoke = r.parser().parse_args(sys.argv[1:])
+    smoke.sap_steps, smoke.sct_steps, smoke.batch_size = 2, 2, 4
+    assert {t for pair in sum(r.round_pairs(smoke), []) for t in pair} <= set(checked)
 
 
 def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
@@ -169,7 +201,8 @@ def test_recipe_defaults_are_the_shipped_recipe(tmp_path):
     differ = {k: (v, defaults.get(k)) for k, v in recorded.items()
               if k not in ("out", "extra_bitext") and defaults.get(k) != v}
     assert not differ, f"recorded (shipped) vs default: {differ}"
-    assert defaults["extra_bitext"] == "gettext" and recorded["extra_bitext"].endswith("gettext.tsv")
+    assert defaults["extra_bitext"] == "gettext"
+    assert recorded["extra_bitext"] == "gettext" or recorded["extra_bitext"].endswith("gettext.tsv")
 
 
 def test_recipe_init_continues_a_delta_and_refuses_a_mismatched_one(tmp_path):

@@ -24,3 +24,7 @@ def test_readme_blocks_run_offline(tmp_path, monkeypatch, capsys):
         exec(compile(block, f"README.md python block {n}", "exec"), namespace)
     out = capsys.readouterr().out
     assert "milco-mini" in out and "BM25" in out and "e5-small" in out
+    shown = [m for b in runnable for m in re.findall(r"^print\(.*#\s*(\[.*\])\s*$", b, re.M)]
+    assert shown, "the quick start shows the pivot view's top terms in a comment"
+    for listed in shown:  # the output a comment promises is what the block prints
+        assert listed in out, f"README says {listed}; the block printed:\n{out[-2000:]}"

@@ -1,0 +1,66 @@
+"""The README's result tables are copies of the committed results (``results/``): a rerun that
+changes a number there without the README (or the reverse) fails here."""
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SELECTION = "man pages (dev) both views"
+
+
+def table_after(text: str, header: str) -> list[str]:
+    """The markdown table whose header line holds ``header``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|") and header in line)
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return lines[start:end]
+
+
+def test_readme_selection_table_is_the_committed_one():
+    committed = (ROOT / "results" / "milco_mini_selection.md").read_text(encoding="utf-8")
+    assert table_after(README, SELECTION) == table_after(committed, SELECTION)
+
+
+def test_one_selection_row_is_marked_shipped_and_has_the_best_selection_score():
+    """The shipped model is the best by the selection set (man pages), never by DDTP test."""
+    t = pd.read_csv(ROOT / "results" / "milco_mini_selection.csv")
+    t = t[(t["collection"] == "manpages") & (t["view"] == "dual view")]
+    avg = t.groupby("model")["nDCG@10"].mean()
+    shipped = [m for m in avg.index if "(shipped" in m]
+    assert len(shipped) == 1, f"exactly one row marked shipped: {shipped}"
+    assert avg.idxmax() == shipped[0], avg.sort_values().tail(3)
+
+
+@pytest.mark.parametrize("label,task", [("avg X→en, 16 query languages", "avg X->en"),
+                                        ("avg X→en, hard subset", "avg X->en (hard)"),
+                                        ("avg X→X", "avg X->X")])
+def test_readme_demo_table_is_results_demo_csv(label, task):
+    t = pd.read_csv(ROOT / "results" / "demo.csv")
+    t = t[(t["task"] == task) & (t["measure"] == "nDCG@10")].set_index("system")["value"]
+    want = [t["milco-mini (dual view)"], t["milco-mini (pivot only)"], t["BM25"], t["e5-small (dense)"]]
+    row = next(line for line in README.splitlines() if line.startswith(f"| {label}"))
+    got = [float(re.sub(r"[*\s]", "", cell)) for cell in row.strip("|").split("|")[1:]]
+    assert got == [round(v, 3) for v in want], row
+
+
+def test_demo_and_the_ddtp_tables_are_the_same_model():
+    """results/demo.csv (Anserini, quantised impacts) and the tables under results/ddtp (exact
+    scoring) come from one shipped model: unpruned X->en nDCG@10 and alpha 0.5 (the plain sum)
+    agree within the quantisation's effect, and the efficiency table's unpruned documents (the
+    same English corpus) have the pruning table's terms per document."""
+    demo = pd.read_csv(ROOT / "results" / "demo.csv")
+    demo = demo[(demo["task"] == "avg X->en") & (demo["measure"] == "nDCG@10")].set_index("system")["value"]
+    pruning = pd.read_csv(ROOT / "results" / "ddtp" / "table12_13_pruning.csv")
+    unpruned = pruning[pruning["method"] == "none"].iloc[0]
+    assert abs(unpruned["value"] / 100 - demo["milco-mini (dual view)"]) < 0.003
+    alpha = pd.read_csv(ROOT / "results" / "ddtp" / "table19_alpha.csv").set_index("alpha")["value"]
+    assert abs(alpha[0.5] / 100 - demo["milco-mini (dual view)"]) < 0.003
+    assert abs(alpha[1.0] / 100 - demo["milco-mini (pivot only)"]) < 0.003
+    latency = pd.read_csv(ROOT / "results" / "ddtp" / "table05_latency.csv")
+    unpruned_ja = latency[latency["mass_pruning"] == 0]["terms_per_doc"]
+    assert (abs(unpruned_ja - unpruned["terms_per_doc"]) < 0.5).all()  # the same English documents
