@@ -29,7 +29,7 @@ from milco_pt.mini.evaluate import by_view
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 #: the values of later flags that give the recipe of a delta trained before they existed
-V1_FLAGS = {"extra_bitext": "none", "teacher": "none", "pivot_weight": 0.0, "ground_weight": 0.0, "sct_rounds": 1}
+UNRECORDED_FLAGS = {"extra_bitext": "none", "teacher": "none", "pivot_weight": 0.0, "ground_weight": 0.0, "sct_rounds": 1}
 
 
 def training_command(delta: Path) -> str:
@@ -40,7 +40,7 @@ def training_command(delta: Path) -> str:
     args = meta.get("args")
     if not args:
         return "(no recipe recorded)"
-    args = {**V1_FLAGS, **args}  # a delta trained before a flag existed did not record it
+    args = {**UNRECORDED_FLAGS, **args}  # a delta trained before a flag existed did not record it
     flags = []
     for k, v in args.items():
         if k in ("out", "smoke") or v is None or v is False:
