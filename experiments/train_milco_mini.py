@@ -1,4 +1,4 @@
-"""Train milco-mini on a 2-core CPU (about 2.5 hours; minutes on a GPU). Fixed seeds; the trained
+"""Train milco-mini on a 2-core CPU (about 3 hours; minutes on a GPU). Fixed seeds; the trained
 tensors go to --out.
 
 - Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
@@ -13,10 +13,12 @@ tensors go to --out.
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
   and SAP's SMSE on the English side of each example (grounding, weight 0.5) keep the pivot view English.
-  SCT runs in --sct-rounds rounds (3 by default), each on new pairs from the previous round's weights.
+  SCT runs in --sct-rounds rounds (4 by default), each on new pairs from the previous round's weights;
+  --ground-weights sets each round's grounding weight.
 
-    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v11)
-    python experiments/train_milco_mini.py --sct-rounds 1 --out runs/v6      # the previous release (v6)
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v12)
+    python experiments/train_milco_mini.py --sct-rounds 3 --out runs/v11     # the previous release (v11)
+    python experiments/train_milco_mini.py --sct-rounds 1 --out runs/v6      # v6
     python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --sct-rounds 1 \
         --out runs/v2                                                        # v2
     python experiments/train_milco_mini.py --stages sap,sct --extra-bitext none --teacher none \
@@ -24,10 +26,10 @@ tensors go to --out.
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
-    python experiments/train_milco_mini.py --sct-rounds 2 --out runs/v10     # v6 + 300 SCT steps on new pairs
-    python experiments/train_milco_mini.py --sct-rounds 4 --out runs/v12     # a fourth SCT round
+    python experiments/train_milco_mini.py --sct-rounds 5 --ground-weights 0.5,0.5,0.5,0.5,1.0 \
+        --out runs/v13g                                                      # grounding raised in round 5
     python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 45 --out runs/v12                 # the same, from the shipped model
+        --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from the shipped model
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
@@ -137,15 +139,32 @@ def check_rows(tok, texts):
                              "pack it again with this recipe's arguments")
 
 
+def ground_schedule(args) -> list:
+    """Each SCT round's grounding weight: ``--ground-weights`` (one per round), else ``--ground-weight``."""
+    if args.ground_weights is None:
+        return [args.ground_weight] * args.sct_rounds
+    try:
+        weights = [float(w) for w in str(args.ground_weights).split(",")]
+    except ValueError:
+        raise SystemExit(f"--ground-weights {args.ground_weights}: give comma-separated numbers, one per SCT round")
+    if len(weights) != args.sct_rounds or min(weights) < 0:
+        raise SystemExit(f"--ground-weights {args.ground_weights}: give {args.sct_rounds} weights >= 0, one per "
+                         f"SCT round (--sct-rounds {args.sct_rounds})")
+    return weights
+
+
 def round_args(args, r: int) -> argparse.Namespace:
     """SCT round ``r`` (from 0) samples its pairs, and seeds its run, with ``--seed`` + r: round r
-    of ``--sct-rounds`` is the same run as ``--init <round r-1's delta> --stages sct --seed <seed + r>``."""
-    return argparse.Namespace(**{**vars(args), "seed": args.seed + r, "stages": "sct"})
+    of ``--sct-rounds`` is the same run as ``--init <round r-1's delta> --stages sct --seed <seed + r>
+    --ground-weight <the round's weight>``."""
+    return argparse.Namespace(**{**vars(args), "seed": args.seed + r, "stages": "sct",
+                                 "ground_weight": ground_schedule(args)[r], "ground_weights": None})
 
 
 def round_pairs(args, first=None) -> list:
     """Each SCT round's pairs: round 0's are ``first`` (``examples(args)``'s), round r samples with --seed + r."""
-    first = examples(args)[1] if first is None else first
+    if first is None or (ground_schedule(args)[0] > 0) != (args.ground_weight > 0):
+        first = examples(round_args(args, 0))[1]
     return [first] + [examples(round_args(args, r))[1] for r in range(1, args.sct_rounds)]
 
 
@@ -192,7 +211,7 @@ def parser():
     p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
     p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
                    "words: those XLM-R reads as one piece, or all the head's alphabetic words")
-    p.add_argument("--sct-rounds", type=int, default=3, help="SCT rounds: each trains --sct-steps more "
+    p.add_argument("--sct-rounds", type=int, default=4, help="SCT rounds: each trains --sct-steps more "
                    "steps, on new pairs (round r samples with --seed + r), from the previous round's weights")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
@@ -204,6 +223,8 @@ def parser():
                    help="weight of the ranking loss on pivot-view scores alone")
     p.add_argument("--ground-weight", type=float, default=0.5,
                    help="weight of the SMSE grounding term (pivot logits vs the lexical teacher on the English side)")
+    p.add_argument("--ground-weights", default=None, help="the grounding weight of each SCT round, "
+                   "comma-separated (0.5,0.5,1.0: raised in the last round); default --ground-weight in every round")
     p.add_argument("--ground-loss", choices=sorted(GROUND_LOSSES), default="smse",
                    help="the grounding term: SMSE over every active coordinate, or over the English text's "
                         "terms only (expansion terms not pulled down)")
@@ -224,6 +245,7 @@ def main():
         raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict, vocab and sct")
     if args.sct_rounds < 1:
         raise SystemExit(f"--sct-rounds {args.sct_rounds}: give 1 or more")
+    grounding = ground_schedule(args)
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
         args.dict_steps, args.vocab_steps, args.dict_batch_size = 2, 2, 4
@@ -269,10 +291,10 @@ def main():
             started = time.time()
             objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
                                      distill_weight=args.distill_weight,
-                                     pivot_weight=args.pivot_weight, ground_weight=args.ground_weight,
+                                     pivot_weight=args.pivot_weight, ground_weight=grounding[r],
                                      ground_loss=args.ground_loss)
             collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
-                                   grounding=teacher if args.ground_weight > 0 else None)
+                                   grounding=teacher if grounding[r] > 0 else None)
             train(objective, pairs, collator, work / name, max_steps=args.sct_steps, learning_rate=args.sct_lr,
                   **{**common, "seed": args.seed + r, "data_seed": args.seed + r})
             log["stages"][name] = {"pairs": len(pairs), "seconds": round(time.time() - started)}

@@ -128,7 +128,7 @@ NOTEBOOKS = {
                "encoder and English head, random connector and LexEcho), Sparse Alignment Pretraining on DDTP "
                "bitext, then Sparse Contrastive Training, with the Trainer-based runner; retrieval on held-out "
                "DDTP dev queries before and after. `experiments/train_milco_mini.py` is the full recipe "
-               "(the shipped v11 adds a vocab stage between them and runs SCT three times on new pairs: SAP 74 "
+               "(the shipped v12 adds a vocab stage between them and runs SCT four times on new pairs: SAP 74 "
                "minutes on 2 shared CPU cores, the vocab stage about 3 and each SCT round 16 to 26 minutes alone)."),
         ("code", SETUP),
         ("code", "from milco_pt.mini import base\n"

@@ -40,6 +40,27 @@ def test_sct_rounds_equal_continuing_the_previous_rounds_delta(tmp_path):
     assert not all(torch.equal(two[k], one[k]) for k in two), "the second round trained"
 
 
+def test_ground_weights_set_each_rounds_grounding(tmp_path):
+    """--ground-weights gives each SCT round its own grounding weight: round 2 of
+    --ground-weights 0.5,2.0 is --init <round 1's delta> --seed 43 --ground-weight 2.0."""
+    two = train(tmp_path / "two", "1", "--stages", "sct", "--sct-rounds", "2", "--ground-weights", "0.5,2.0")
+    train(tmp_path / "one", "1", "--stages", "sct", "--sct-rounds", "1", "--ground-weight", "0.5")
+    more = train(tmp_path / "more", "2", "--stages", "sct", "--sct-rounds", "1", "--seed", "43",
+                 "--ground-weight", "2.0", "--init", str(tmp_path / "one" / "milco-mini-delta.safetensors"))
+    same = train(tmp_path / "same", "1", "--stages", "sct", "--sct-rounds", "2")
+    assert all(torch.equal(two[k], more[k]) for k in two)
+    assert not all(torch.equal(two[k], same[k]) for k in two), "the second round's weight was used"
+
+
+@pytest.mark.parametrize("weights", ["0.5", "0.5,-1", "0.5,x"])
+def test_ground_weights_refuse_a_schedule_that_does_not_fit(tmp_path, weights):
+    run = subprocess.run([sys.executable, str(ROOT / "experiments" / "train_milco_mini.py"), "--smoke", "--stages",
+                          "sct", "--sct-rounds", "2", "--ground-weights", weights, "--out", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "one per SCT round" in run.stderr
+    assert not (tmp_path / "milco-mini-delta.safetensors").exists()
+
+
 def recipe():
     import importlib.util
     spec = importlib.util.spec_from_file_location("train_milco_mini", ROOT / "experiments" / "train_milco_mini.py")
