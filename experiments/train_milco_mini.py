@@ -45,7 +45,7 @@ import torch
 
 from milco_pt.training import data
 from milco_pt.mini.assemble import base, save_delta
-from milco_pt.training.objectives import GROUND_LOSSES, SAPCollator, SAPObjective, SCTCollator, SCTObjective
+from milco_pt.training.objectives import GROUND_LOSSES, GROUND_SIDES, SAPCollator, SAPObjective, SCTCollator, SCTObjective
 from milco_pt.training.teachers import DenseTeacher, LexicalTeacher
 from milco_pt.training.trainer import train
 
@@ -161,11 +161,10 @@ def round_args(args, r: int) -> argparse.Namespace:
                                  "ground_weight": ground_schedule(args)[r], "ground_weights": None})
 
 
-def round_pairs(args, first=None) -> list:
-    """Each SCT round's pairs: round 0's are ``first`` (``examples(args)``'s), round r samples with --seed + r."""
-    if first is None or (ground_schedule(args)[0] > 0) != (args.ground_weight > 0):
-        first = examples(round_args(args, 0))[1]
-    return [first] + [examples(round_args(args, r))[1] for r in range(1, args.sct_rounds)]
+def round_pairs(args) -> list:
+    """Each SCT round's pairs: round r's are ``examples(round_args(args, r))``'s (sampled with --seed + r,
+    quadruples when that round grounds)."""
+    return [examples(round_args(args, r))[1] for r in range(args.sct_rounds)]
 
 
 def init_from(model, path):
@@ -228,6 +227,9 @@ def parser():
     p.add_argument("--ground-loss", choices=sorted(GROUND_LOSSES), default="smse",
                    help="the grounding term: SMSE over every active coordinate, or over the English text's "
                         "terms only (expansion terms not pulled down)")
+    p.add_argument("--ground-sides", choices=GROUND_SIDES, default="both",
+                   help="what grounding holds to the English text: queries and documents, or queries alone "
+                        "(documents keep their expansion terms)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
     p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
@@ -257,10 +259,10 @@ def main():
         init_from(model, args.init)
     model.train()
     stages = args.stages.split(",")
-    sap_pairs, sct_pairs = examples(args)
+    sap_pairs = examples(args)[0]
     dict_pairs = dict_examples(args)
     vocab_pairs = vocab_examples(args, tok, vocab)
-    rounds = round_pairs(args, sct_pairs) if "sct" in stages else []
+    rounds = round_pairs(args) if "sct" in stages else []
     check_rows(tok, [t for pair in sap_pairs + dict_pairs + vocab_pairs + sum(rounds, []) for t in pair])
     log = {"args": vars(args), "stages": {}}
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
@@ -292,7 +294,7 @@ def main():
             objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
                                      distill_weight=args.distill_weight,
                                      pivot_weight=args.pivot_weight, ground_weight=grounding[r],
-                                     ground_loss=args.ground_loss)
+                                     ground_loss=args.ground_loss, ground_sides=args.ground_sides)
             collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
                                    grounding=teacher if grounding[r] > 0 else None)
             train(objective, pairs, collator, work / name, max_steps=args.sct_steps, learning_rate=args.sct_lr,

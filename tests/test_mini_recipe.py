@@ -96,8 +96,8 @@ def test_every_sct_rounds_pairs_are_sampled_apart_and_checked_against_a_packed_b
     args = r.parser().parse_args(["--out", str(tmp_path), "--extra-bitext", str(bitext), "--sct-steps", "5",
                                   "--batch-size", "8", "--sct-rounds", "3"])
     first = r.examples(args)[1]
-    rounds = r.round_pairs(args, first)
-    assert len(rounds) == 3 and rounds[0] is first and rounds[1] != rounds[2] != first
+    rounds = r.round_pairs(args)
+    assert len(rounds) == 3 and rounds[0] == first and rounds[1] != rounds[2] != first
     assert rounds[2] == r.examples(r.round_args(args, 2))[1]
 
     class Stop(Exception):
@@ -120,7 +120,8 @@ def test_every_sct_rounds_pairs_are_sampled_apart_and_checked_against_a_packed_b
 
 
 def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
-    """--lambda-q, --lambda-d and --reg reach SCT's objective (the defaults are the paper's L1 weights)."""
+    """--lambda-q, --lambda-d, --reg and --ground-sides reach SCT's objective (the defaults are the
+    paper's L1 weights, grounding on both sides)."""
     r = recipe()
     seen = []
 
@@ -132,15 +133,16 @@ def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
         raise Stop
 
     monkeypatch.setattr(r, "SCTObjective", objective)
-    for flags, expected in [([], (1e-3, 1e-5, "l1")),
-                            (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops"], (0.02, 0.001, "flops"))]:
+    for flags, expected in [([], (1e-3, 1e-5, "l1", "both")),
+                            (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops", "--ground-sides", "queries"],
+                             (0.02, 0.001, "flops", "queries"))]:
         monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--extra-bitext",
                                           "none", "--out", str(tmp_path), *flags])
         try:
             r.main()
         except Stop:
             pass
-        assert (seen[-1]["lambda_q"], seen[-1]["lambda_d"], seen[-1]["reg"]) == expected
+        assert tuple(seen[-1][k] for k in ("lambda_q", "lambda_d", "reg", "ground_sides")) == expected
 
 
 def test_recipe_mixes_dictionary_pairs_into_sap(tmp_path):

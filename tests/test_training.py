@@ -233,7 +233,8 @@ def test_gettext_bitext_from_catalogs(tmp_path):
 
 
 def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
-    """The dense-teacher KL, the pivot-only ranking loss and the grounding SMSE add up as documented."""
+    """The dense-teacher KL, the pivot-only ranking loss and the grounding SMSE (both sides, or
+    queries alone) add up as documented."""
     from milco_pt.hub import load_model
     _, tok, _, lexical = parts
     model = load_model(str(tiny_path)).eval()
@@ -262,6 +263,11 @@ def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
     assert targets["ground_loss"].item() == pytest.approx(only.item(), rel=1e-5)
     assert targets["ground_loss"].item() != pytest.approx(out["ground_loss"].item(), rel=1e-3)
     assert targets["loss"].item() == pytest.approx((expect + 0.2 * (only - out["ground_loss"])).item(), rel=1e-5)
+    queries = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, distill_weight=0.7, pivot_weight=0.5,
+                           ground_weight=0.2, ground_sides="queries")(**batch)
+    q_only = smse(q_logits, batch["q_ground"])
+    assert queries["ground_loss"].item() == pytest.approx(q_only.item(), rel=1e-5)
+    assert queries["loss"].item() == pytest.approx((expect - 0.2 * smse(d_logits, batch["d_ground"])).item(), rel=1e-5)
     plain = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5)(**{k: batch[k] for k in ("q_ids", "q_mask", "d_ids", "d_mask")})
     assert plain["loss"].item() == pytest.approx((info_nce(both) + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv)).item(), rel=1e-5)
 
@@ -278,6 +284,8 @@ def test_sct_v2_inputs_are_checked(tiny_path, parts):
         SCTObjective(load_model(str(tiny_path)), ground_weight=0.1)(**batch)
     with pytest.raises(ValueError, match="ground_loss must be one of"):
         SCTObjective(load_model(str(tiny_path)), ground_weight=0.1, ground_loss="target")
+    with pytest.raises(ValueError, match="ground_sides must be one of"):
+        SCTObjective(load_model(str(tiny_path)), ground_weight=0.1, ground_sides="docs")
 
 
 def test_dense_teacher_is_cosine_over_temperature(tiny_path, parts):

@@ -10,6 +10,7 @@ from torch import nn
 from .losses import flops, info_nce, kl_distillation, l1, smse, target_mse
 
 GROUND_LOSSES = {"smse": smse, "targets": target_mse}
+GROUND_SIDES = ("both", "queries")
 
 
 def _tokenize(tokenizer, texts, max_length):
@@ -62,18 +63,21 @@ class SCTObjective(nn.Module):
     - ``ground_weight``: SAP's SMSE between the raw max-pooled logits of queries and documents and
       the lexical teacher's targets of their English text (the pivot view keeps the English words);
       ``ground_loss="targets"`` counts only the English text's terms (``losses.target_mse``), so
-      grounding no longer pulls expansion terms down.
+      grounding no longer pulls expansion terms down; ``ground_sides="queries"`` grounds queries
+      alone (documents keep their expansion terms).
     """
 
     def __init__(self, model, lambda_q: float = 1e-3, lambda_d: float = 1e-5, reg: str = "l1",
                  use_source: bool = True, distill_weight: float = 1.0, pivot_weight: float = 0.0,
-                 ground_weight: float = 0.0, ground_loss: str = "smse"):
+                 ground_weight: float = 0.0, ground_loss: str = "smse", ground_sides: str = "both"):
         super().__init__()
         if reg not in ("l1", "flops"):
             raise ValueError(f"reg must be 'l1' or 'flops', not {reg!r}")
         if ground_loss not in GROUND_LOSSES:
             raise ValueError(f"ground_loss must be one of {sorted(GROUND_LOSSES)}, not {ground_loss!r}")
-        self.ground_loss = GROUND_LOSSES[ground_loss]
+        if ground_sides not in GROUND_SIDES:
+            raise ValueError(f"ground_sides must be one of {list(GROUND_SIDES)}, not {ground_sides!r}")
+        self.ground_loss, self.ground_docs = GROUND_LOSSES[ground_loss], ground_sides == "both"
         self.model = model
         self.lambda_q, self.lambda_d, self.reg = lambda_q, lambda_d, reg
         self.use_source = use_source and model.config.echo
@@ -121,7 +125,9 @@ class SCTObjective(nn.Module):
                 raise ValueError("ground_weight needs the lexical teacher's targets of each example's English "
                                  "text: give SCTCollator a grounding teacher and (query, doc, query_en, doc_en) examples")
             ground = self.ground_loss
-            ground_loss = ground(q_logits, q_ground.to(q_logits.dtype)) + ground(d_logits, d_ground.to(d_logits.dtype))
+            ground_loss = ground(q_logits, q_ground.to(q_logits.dtype))
+            if self.ground_docs:
+                ground_loss = ground_loss + ground(d_logits, d_ground.to(d_logits.dtype))
             loss = loss + self.ground_weight * ground_loss
             out["ground_loss"] = ground_loss.detach()
         reg = l1 if self.reg == "l1" else flops
