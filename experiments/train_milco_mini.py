@@ -30,6 +30,8 @@ tensors go to --out.
         --out runs/v13g                                                      # grounding raised in round 5
     python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
         --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from the shipped model
+    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
+        --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --out runs/v13q
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
