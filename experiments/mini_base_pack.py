@@ -29,9 +29,9 @@ Q4_ROW_BYTES = 18 * 384 // 32
 
 
 def used_pieces(tokenizer, recipe_args, max_length: int = 128) -> list[int]:
-    from train_milco_mini import examples, round_pairs
+    from train_milco_mini import round_pairs, sap_examples
     ids = set(tokenizer.all_special_ids)
-    sap = examples(recipe_args)[0]
+    sap = sap_examples(recipe_args)
     texts = [t for pair in sap + sum(round_pairs(recipe_args), []) for t in pair]
     for start in range(0, len(texts), 4096):
         enc = tokenizer(texts[start:start + 4096], truncation=True, max_length=max_length)["input_ids"]

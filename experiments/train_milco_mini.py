@@ -78,29 +78,44 @@ def dictionary_bitext(args, n: int) -> list:
     return sample(data.read_bitext(args.dict_bitext), n, args.seed)
 
 
-def examples(args) -> tuple[list, list]:
-    """The recipe's (SAP bitext pairs, SCT examples), sampled with fixed seeds. SCT examples are
-    quadruples (query, document and their English) when the grounding term is on."""
-    stages = args.stages.split(",")
-    extra = extra_bitext(args)
+def sap_examples(args, extra=None) -> list:
+    """SAP's bitext pairs: DDTP train with --extra-share of ``extra`` (default: extra_bitext(args))
+    and --dict-share of dictionary pairs, sampled with --seed."""
+    if "sap" not in args.stages.split(","):
+        return []
+    extra = extra_bitext(args) if extra is None else extra
     n_sap = args.sap_steps * args.batch_size
     n_extra = round(args.extra_share * n_sap) if extra else 0
-    n_dict = round(args.dict_share * n_sap) if "sap" in stages else 0
-    sap = sample(data.ddtp_bitext("train"), n_sap - n_extra - n_dict, args.seed) if "sap" in stages else []
+    n_dict = round(args.dict_share * n_sap)
+    sap = sample(data.ddtp_bitext("train"), n_sap - n_extra - n_dict, args.seed)
     if sap and n_extra:
         sap = sample(sap + sample(extra, n_extra, args.seed), n_sap - n_dict, args.seed)
     if n_dict:
         sap = sample(sap + dictionary_bitext(args, n_dict), n_sap, args.seed)
-    sct = []
-    if "sct" in stages:
-        grounded = args.ground_weight > 0
-        n_sct = args.sct_steps * args.batch_size
-        n_extra = round(args.sct_extra_share * n_sct) if extra else 0
-        sct = sample(data.ddtp_pairs("train", english=grounded), n_sct - n_extra, args.seed + 1)
-        if n_extra:
-            more = data.bitext_pairs(sample(extra, n_extra, args.seed + 1))
-            sct = sample(sct + (more if grounded else [m[:2] for m in more]), n_sct, args.seed + 1)
-    return sap, sct
+    return sap
+
+
+def sct_examples(args, extra=None) -> list:
+    """SCT's examples: DDTP train (query, document) pairs with --sct-extra-share of ``extra``'s
+    (translation, English) pairs, sampled with --seed + 1; quadruples (query, document and their
+    English) when the grounding term is on."""
+    if "sct" not in args.stages.split(","):
+        return []
+    extra = extra_bitext(args) if extra is None else extra
+    grounded = args.ground_weight > 0
+    n_sct = args.sct_steps * args.batch_size
+    n_extra = round(args.sct_extra_share * n_sct) if extra else 0
+    sct = sample(data.ddtp_pairs("train", english=grounded), n_sct - n_extra, args.seed + 1)
+    if n_extra:
+        more = data.bitext_pairs(sample(extra, n_extra, args.seed + 1))
+        sct = sample(sct + (more if grounded else [m[:2] for m in more]), n_sct, args.seed + 1)
+    return sct
+
+
+def examples(args) -> tuple[list, list]:
+    """The recipe's (SAP bitext pairs, SCT examples), reading the extra bitext once."""
+    extra = extra_bitext(args)
+    return sap_examples(args, extra), sct_examples(args, extra)
 
 
 def dict_examples(args) -> list:
@@ -164,9 +179,9 @@ def round_args(args, r: int) -> argparse.Namespace:
 
 
 def round_pairs(args) -> list:
-    """Each SCT round's pairs: round r's are ``examples(round_args(args, r))``'s (sampled with --seed + r,
+    """Each SCT round's pairs: ``sct_examples(round_args(args, r))`` (sampled with --seed + r,
     quadruples when that round grounds)."""
-    return [examples(round_args(args, r))[1] for r in range(args.sct_rounds)]
+    return [sct_examples(round_args(args, r)) for r in range(args.sct_rounds)]
 
 
 def init_from(model, path):
@@ -261,7 +276,7 @@ def main():
         init_from(model, args.init)
     model.train()
     stages = args.stages.split(",")
-    sap_pairs = examples(args)[0]
+    sap_pairs = sap_examples(args)
     dict_pairs = dict_examples(args)
     vocab_pairs = vocab_examples(args, tok, vocab)
     rounds = round_pairs(args) if "sct" in stages else []

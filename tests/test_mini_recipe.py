@@ -82,7 +82,7 @@ def test_recipe_examples_mix_domains_and_carry_english(tmp_path):
     assert len(sct) == 40 and all(len(x) == 4 for x in sct)
     extra = [x for x in sct if x[0].startswith("message traduit")]
     assert len(extra) == 10 and all(q_en == d == d_en for _, d, q_en, d_en in extra)
-    assert r.examples(args) == (sap, sct)
+    assert r.examples(args) == (sap, sct) == (r.sap_examples(args), r.sct_examples(args))
     args.ground_weight = 0
     assert all(len(x) == 2 for x in r.examples(args)[1])
 

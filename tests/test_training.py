@@ -232,6 +232,23 @@ def test_gettext_bitext_from_catalogs(tmp_path):
     assert gettext_bitext(["fr"], roots=[tmp_path]) == pairs[-1:]
 
 
+def test_catalog_bitext_is_read_once_until_a_catalog_changes(tmp_path):
+    """bitext() caches the cleaned catalogs per process (a recipe samples it once per SCT round),
+    and reads them again when a catalog file changes."""
+    from milco_pt.training.catalogs import _clean_bitext, bitext
+    app = tmp_path / "de" / "LC_MESSAGES" / "app.mo"
+    write_mo(app, {f"Message number {i} here": f"Nachricht Nummer {i} hier" for i in range(20)})
+    first = bitext(["de"], roots=[tmp_path], exclude_selection=False)
+    misses = _clean_bitext.cache_info().misses
+    assert bitext(["de"], roots=[tmp_path], exclude_selection=False) == first and len(first) == 20
+    assert bitext(["de"], sample=5, seed=1, roots=[tmp_path], exclude_selection=False) == \
+        bitext(["de"], sample=5, seed=1, roots=[tmp_path], exclude_selection=False)
+    assert _clean_bitext.cache_info().misses == misses
+    write_mo(app, {"A different message entirely": "Eine ganz andere Nachricht"})
+    assert bitext(["de"], roots=[tmp_path], exclude_selection=False) == [
+        ("Eine ganz andere Nachricht", "A different message entirely")]
+
+
 def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
     """The dense-teacher KL, the pivot-only ranking loss and the grounding SMSE (both sides, or
     queries alone) add up as documented."""

@@ -4,6 +4,7 @@ with messages ships ``/usr/share/locale/<lang>/LC_MESSAGES/<domain>.mo``, each e
 Pretraining next to DDTP."""
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from pathlib import Path
@@ -114,17 +115,31 @@ def decontaminate(pairs: Sequence[tuple[str, str]], texts: Iterable[str], n: int
     return kept, len(pairs) - len(kept)
 
 
+def _installed(languages: tuple, roots: tuple) -> tuple:
+    """What the catalogs' bitext depends on: every catalog file's path, size and mtime."""
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for _, p in catalogs(languages, roots))
+
+
+@functools.lru_cache(maxsize=4)
+def _clean_bitext(languages: tuple, roots: tuple, exclude_selection: bool, installed: tuple) -> tuple:
+    """Read and decontaminate once per process while the catalogs are unchanged (a recipe samples
+    SAP and every SCT round from it; reading takes ~15 s)."""
+    pairs = gettext_bitext(languages, roots)
+    if exclude_selection:
+        pairs, _ = decontaminate(pairs, selection_texts())
+    return tuple(pairs)
+
+
 def bitext(languages: Optional[Iterable[str]] = None, sample: Optional[int] = None, seed: int = 42,
-           exclude_selection: bool = True) -> list[tuple[str, str]]:
+           exclude_selection: bool = True, roots: Sequence = ROOTS) -> list[tuple[str, str]]:
     """The installed catalogs' ``[(translation, English)]`` in DDTP's languages (or ``languages``),
     without the pairs overlapping the man-page dev collection, optionally a seeded sample."""
     import random
     if languages is None:
         from ..datasets.ddtp import languages as ddtp_languages
         languages = [x for x in ddtp_languages() if x != "en"]
-    pairs = gettext_bitext(languages)
-    if exclude_selection:
-        pairs, _ = decontaminate(pairs, selection_texts())
+    languages, roots = tuple(languages), tuple(str(r) for r in roots)
+    pairs = _clean_bitext(languages, roots, exclude_selection, _installed(languages, roots))
     if sample is not None and sample < len(pairs):
         pairs = random.Random(seed).sample(pairs, sample)
     return [(tr, en) for tr, en in pairs if "\t" not in en + tr]
