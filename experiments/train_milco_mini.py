@@ -13,11 +13,12 @@ tensors go to --out.
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
   and SAP's SMSE on the English side of each example (grounding, weight 0.5) keep the pivot view English.
-  SCT runs in --sct-rounds rounds (4 by default), each on new pairs from the previous round's weights;
+  SCT runs in --sct-rounds rounds (5 by default), each on new pairs from the previous round's weights;
   --ground-weights sets each round's grounding weight.
 
-    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v12)
-    python experiments/train_milco_mini.py --sct-rounds 3 --out runs/v11     # the previous release (v11)
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v13)
+    python experiments/train_milco_mini.py --sct-rounds 4 --out runs/v12     # the previous release (v12)
+    python experiments/train_milco_mini.py --sct-rounds 3 --out runs/v11     # v11
     python experiments/train_milco_mini.py --sct-rounds 1 --out runs/v6      # v6
     python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --sct-rounds 1 \
         --out runs/v2                                                        # v2
@@ -28,9 +29,9 @@ tensors go to --out.
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
     python experiments/train_milco_mini.py --sct-rounds 5 --ground-weights 0.5,0.5,0.5,0.5,1.0 \
         --out runs/v13g                                                      # grounding raised in round 5
-    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from the shipped model
-    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
+    python experiments/train_milco_mini.py --init runs/v12/milco-mini-delta.safetensors \
+        --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from v12
+    python experiments/train_milco_mini.py --init runs/v12/milco-mini-delta.safetensors \
         --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --out runs/v13q
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
@@ -227,7 +228,7 @@ def parser():
     p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
     p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
                    "words: those XLM-R reads as one piece, or all the head's alphabetic words")
-    p.add_argument("--sct-rounds", type=int, default=4, help="SCT rounds: each trains --sct-steps more "
+    p.add_argument("--sct-rounds", type=int, default=5, help="SCT rounds: each trains --sct-steps more "
                    "steps, on new pairs (round r samples with --seed + r), from the previous round's weights")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")

@@ -27,13 +27,19 @@ def test_readme_selection_table_is_the_committed_one():
 
 
 def test_one_selection_row_is_marked_shipped_and_has_the_best_selection_score():
-    """The shipped model is the best by the selection set (man pages), never by DDTP test."""
-    t = pd.read_csv(ROOT / "results" / "milco_mini_selection.csv")
-    t = t[(t["collection"] == "manpages") & (t["view"] == "dual view")]
+    """The shipped model is the best by the selection set (man pages), never by DDTP test; every
+    row names its training command, the shipped row the one recorded in the shipped delta."""
+    import sys
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from select_milco_mini import SHIPPED_DELTA, training_command
+    every = pd.read_csv(ROOT / "results" / "milco_mini_selection.csv")
+    assert every["command"].str.startswith("python experiments/train_milco_mini.py ").all()
+    t = every[(every["collection"] == "manpages") & (every["view"] == "dual view")]
     avg = t.groupby("model")["nDCG@10"].mean()
     shipped = [m for m in avg.index if "(shipped" in m]
     assert len(shipped) == 1, f"exactly one row marked shipped: {shipped}"
     assert avg.idxmax() == shipped[0], avg.sort_values().tail(3)
+    assert set(every[every["model"] == shipped[0]]["command"]) == {training_command(SHIPPED_DELTA)}
 
 
 @pytest.mark.parametrize("label,task", [("avg X→en, 16 query languages", "avg X->en"),
