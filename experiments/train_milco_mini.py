@@ -39,6 +39,7 @@ Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import time
@@ -185,6 +186,15 @@ def round_pairs(args) -> list:
     return [sct_examples(round_args(args, r)) for r in range(args.sct_rounds)]
 
 
+@functools.lru_cache(maxsize=2)
+def lexical_teacher(vocab: tuple) -> LexicalTeacher:
+    """SAP's (and grounding's) teacher: the English head's wordpieces weighted by their IDF on DDTP
+    train's English side (fitted once per process, ~20 s)."""
+    from transformers import BertTokenizer
+    tokenizer = BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True)
+    return LexicalTeacher(tokenizer, len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
+
+
 def init_from(model, path):
     """Continue training a milco-mini delta: it must hold exactly the tensors this recipe trains."""
     from safetensors import safe_open
@@ -286,9 +296,7 @@ def main():
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
                   lr_by_prefix={"model.m_model.": args.encoder_lr})
-    from transformers import BertTokenizer
-    teacher = LexicalTeacher(BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True),
-                             len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
+    teacher = lexical_teacher(tuple(vocab))
     if "sap" in stages:
         pairs = sap_pairs
         started = time.time()

@@ -196,6 +196,48 @@ def test_ddtp_training_data_is_deterministic_and_needs_no_pyterrier():
     assert outs[0][1] == "False"
 
 
+def write_ddtp(folder, groups):
+    """A built DDTP collection (train split): ``groups`` maps a group to {lang: (short, long)}."""
+    import json
+    import lzma
+    folder.mkdir(exist_ok=True)
+    for name, rows in (("docs", [{"lang": lang, "docno": g, "group": g, "split": "train", "text": long}
+                                 for g, by in groups.items() for lang, (_, long) in by.items()]),
+                       ("queries", [{"lang": lang, "qid": f"{lang}-{g}", "group": g, "split": "train", "text": short}
+                                    for g, by in groups.items() for lang, (short, _) in by.items()])):
+        with lzma.open(folder / f"{name}.jsonl.xz", "wt", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+def test_ddtp_training_data_is_read_once_until_the_collection_changes(tmp_path):
+    """ddtp_bitext / ddtp_pairs cache per process (the recipe reads train once per SCT round), hand
+    out fresh lists, and read again when the collection is rebuilt."""
+    from milco_pt.training.data import _pairs
+    folder = tmp_path / "ddtp"
+    write_ddtp(folder, {"vim": {"en": ("text editor", "Vim is a text editor."),
+                                "de": ("Texteditor", "Vim ist ein Texteditor.")}})
+    quads = data.ddtp_pairs("train", folder=folder, english=True)
+    assert quads == [("text editor", "Vim is a text editor.", "text editor", "Vim is a text editor."),
+                     ("Texteditor", "Vim is a text editor.", "text editor", "Vim is a text editor."),
+                     ("Texteditor", "Vim ist ein Texteditor.", "text editor", "Vim is a text editor.")]
+    assert data.ddtp_bitext("train", folder=folder) == [("Texteditor", "text editor"),
+                                                         ("Vim ist ein Texteditor.", "Vim is a text editor.")]
+    misses = _pairs.cache_info().misses
+    quads.clear()
+    assert len(data.ddtp_pairs("train", folder=folder, english=True)) == 3
+    assert data.ddtp_pairs("train", ["de"], folder=folder) == data.ddtp_pairs("train", ("de",), folder=folder)
+    assert _pairs.cache_info().misses == misses + 1
+    write_ddtp(folder, {"vim": {"en": ("text editor", "Vim is a text editor."), "de": ("Editor", "Ein Editor.")}})
+    os.utime(folder / "queries.jsonl.xz", ns=(1, 1))
+    assert data.ddtp_bitext("train", folder=folder) == [("Editor", "text editor"), ("Ein Editor.", "Vim is a text editor.")]
+
+
+def test_catalog_letters_count_as_str_isalpha_does():
+    from milco_pt.training.catalogs import _letters
+    for text in ["Print the --help text", "Save file_2 as %s (1/2)", "Datei öffnen", "Ünïcödé words ½ Ⅻ", "", "   "]:
+        assert _letters(text) == sum(c.isalpha() or c == " " for c in text)
+
+
 def write_mo(path, entries, charset="UTF-8"):
     """A compiled gettext catalog (the format msgfmt writes)."""
     import struct

@@ -142,14 +142,24 @@ SHIPPED = Path(__file__).parent / "data" / "ddtp"
 ASCII_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*")
 
 
-@lru_cache(maxsize=4)
+def stamp(folder) -> tuple:
+    """What a built collection's contents are known by: each file's name, size and mtime (readers
+    cache on it, so a rebuilt collection is read again)."""
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(Path(folder).glob("*")))
+
+
 def _read(folder: str) -> tuple:
-    import pandas as pd
-    from .formats import read_jsonl
     folder = Path(folder)
     if not (folder / "docs.jsonl.xz").exists():
         raise FileNotFoundError(f"no DDTP collection in {folder}: build one with "
                                 "`milco-pt datasets build-ddtp --out DIR`")
+    return _read_files(folder, stamp(folder))
+
+
+@lru_cache(maxsize=4)
+def _read_files(folder: Path, _stamp: tuple) -> tuple:
+    import pandas as pd
+    from .formats import read_jsonl
     docs = pd.DataFrame(list(read_jsonl(folder / "docs.jsonl.xz")))
     queries = pd.DataFrame(list(read_jsonl(folder / "queries.jsonl.xz")))
     return docs, queries

@@ -59,6 +59,17 @@ def catalogs(languages: Optional[Iterable[str]] = None, roots: Sequence = ROOTS)
                 yield lang, path
 
 
+_ASCII_OTHER = re.compile(r"[^A-Za-z ]")
+
+
+def _letters(text: str) -> int:
+    """How many characters of ``text`` are letters (``str.isalpha``) or spaces; a regex for ASCII
+    text (most English messages: ~5x faster, the same count)."""
+    if text.isascii():
+        return len(text) - len(_ASCII_OTHER.findall(text))
+    return sum(c.isalpha() or c == " " for c in text)
+
+
 def gettext_bitext(languages: Optional[Iterable[str]] = None, roots: Sequence = ROOTS, min_chars: int = 12,
                    min_letters: float = 0.6) -> list[tuple[str, str]]:
     """``[(translation, English)]`` from installed catalogs, cleaned, deduplicated per language,
@@ -74,7 +85,7 @@ def gettext_bitext(languages: Optional[Iterable[str]] = None, roots: Sequence = 
             en, tr = clean(msgid), clean(msgstr)
             if len(en) < min_chars or len(tr) < min_chars / 2 or tr == en:
                 continue
-            if sum(c.isalpha() or c == " " for c in en) < min_letters * len(en):
+            if _letters(en) < min_letters * len(en):
                 continue
             if (lang, en, tr) not in seen:
                 seen.add((lang, en, tr))

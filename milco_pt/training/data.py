@@ -2,6 +2,7 @@
 files, and the DDTP train split as bitext and as (query, positive) pairs."""
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 from ..datasets.formats import open_text, read_jsonl
@@ -52,14 +53,29 @@ def read_distillation(path) -> list[dict]:
 
 def _ddtp(split: str, folder=None):
     from ..datasets.ddtp import SHIPPED, _read
-    if split == "test":
-        raise ValueError("the DDTP test split is for evaluation only; train on 'train' (or 'dev')")
     docs, queries = _read(str(folder or SHIPPED))
     return docs[docs["split"] == split], queries[queries["split"] == split]
 
 
+def _collection(split: str, folder) -> tuple[str, tuple]:
+    """The DDTP folder and what a reader's result depends on (ddtp.stamp): the readers below are
+    cached per process on it (the recipe reads the same split for SAP, its
+    teacher and every SCT round, ~2 s a read)."""
+    from ..datasets.ddtp import SHIPPED, stamp
+    if split == "test":
+        raise ValueError("the DDTP test split is for evaluation only; train on 'train' (or 'dev')")
+    folder = str(folder or SHIPPED)
+    return folder, stamp(folder)
+
+
 def ddtp_bitext(split: str = "train", languages=None, folder=None) -> list[tuple[str, str]]:
     """Translation pairs from DDTP: short descriptions (by group) and long ones (by package)."""
+    folder, stamp = _collection(split, folder)
+    return list(_bitext(split, tuple(languages) if languages else None, folder, stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _bitext(split: str, languages, folder: str, stamp: tuple) -> tuple:
     docs, queries = _ddtp(split, folder)
     en_q = dict(zip(queries[queries["lang"] == "en"]["group"], queries[queries["lang"] == "en"]["text"]))
     en_d = dict(zip(docs[docs["lang"] == "en"]["docno"], docs[docs["lang"] == "en"]["text"]))
@@ -71,7 +87,7 @@ def ddtp_bitext(split: str = "train", languages=None, folder=None) -> list[tuple
         pairs += [(t, en_q[g]) for t, g in zip(q["text"], q["group"]) if g in en_q]
         d = docs[docs["lang"] == lang]
         pairs += [(t, en_d[p]) for t, p in zip(d["text"], d["docno"]) if p in en_d]
-    return pairs
+    return tuple(pairs)
 
 
 def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, folder=None,
@@ -80,6 +96,12 @@ def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, f
     description (and, with ``monolingual``, the X long description). With ``english``, quadruples
     ``(query, document, query's English, document's English)`` (the group's English short and
     long descriptions; groups without both are left out), for SCT's grounding term."""
+    folder, stamp = _collection(split, folder)
+    return list(_pairs(split, tuple(languages) if languages else None, monolingual, folder, english, stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _pairs(split: str, languages, monolingual: bool, folder: str, english: bool, stamp: tuple) -> tuple:
     docs, queries = _ddtp(split, folder)
     first = docs.drop_duplicates(["lang", "group"])
     first_doc = dict(zip(zip(first["lang"], first["group"]), first["text"]))  # dicts: 25x faster than index lookups
@@ -95,7 +117,7 @@ def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, f
             if (doc_lang, g) in first_doc:
                 pair = (text, first_doc[(doc_lang, g)])
                 pairs.append(pair + (en_query[g], first_doc[("en", g)]) if english else pair)
-    return pairs
+    return tuple(pairs)
 
 
 def bitext_pairs(bitext) -> list[tuple[str, str, str, str]]:
