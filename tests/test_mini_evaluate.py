@@ -30,3 +30,26 @@ def test_by_view_equals_an_independent_pipeline(tiny_path):
     vectors = qd["query_toks"].tolist() + q["query_toks"].tolist()
     translations = en[de["group"]].tolist() + en[topics["group"]].tolist()
     assert ground == grounding(vectors, translations, milco.encoder.pivot_names.tolist())
+
+
+
+def test_by_view_with_queries_cut_to_top_k_equals_a_pruning_pipeline(tiny_path):
+    """query_top_k scores queries whose pivot view keeps its k best terms (the source view whole),
+    over indexes built once (view_indexes); the grounding counts the pruned vectors, as a TopK
+    pipeline's."""
+    from milco_pt import TopK, combine
+    from milco_pt.mini.evaluate import prune_queries, view_indexes
+    milco = Milco.from_pretrained(str(tiny_path), lowercase=False, batch_size=64, doc_max_length=64)
+    topics = datasets.get("ddtp/fr-en/test").get_topics().head(12)
+    q = milco.query_encoder(outputs=("pivot", "source", "combined"))(topics[["qid", "query"]])
+    cut = prune_queries(q, 3)
+    assert cut["query_toks"].tolist() == TopK(3, "query_toks")(q)["query_toks"].tolist()
+    assert cut["query_src_toks"].tolist() == q["query_src_toks"].tolist()
+    assert cut["query_combined"].tolist() == [combine(p, s) for p, s in zip(cut["query_toks"], q["query_src_toks"])]
+    assert all(len(v) == 3 for v in cut["query_toks"]) and q["query_toks"].map(len).min() > 3
+    indexes = view_indexes(milco, "ddtp", "test", "fr")
+    rows, ground = by_view(milco, "ddtp", "test", ["fr"], max_queries=12, ground=True, query_top_k=3, indexes=indexes)
+    assert {r["view"] for r in rows} == {"dual view", "pivot only"} and all(r["queries"] == 12 for r in rows)
+    en = datasets.get("ddtp/en-en/test").get_topics().set_index("group")["query"]
+    assert ground == grounding(cut["query_toks"].tolist(), en[topics["group"]].tolist(),
+                               milco.encoder.pivot_names.tolist())

@@ -42,6 +42,22 @@ def test_one_selection_row_is_marked_shipped_and_has_the_best_selection_score():
     assert set(every[every["model"] == shipped[0]]["command"]) == {training_command(SHIPPED_DELTA)}
 
 
+def test_grounding_frontier_is_the_shipped_selection_row_when_unpruned():
+    """results/grounding_frontier.csv's unpruned row is the shipped model's selection row: the same
+    man-page nDCG@10 (both views, pivot only) and DDTP test grounding."""
+    frontier = pd.read_csv(ROOT / "results" / "grounding_frontier.csv").set_index("query pivot terms (top-k)")
+    every = pd.read_csv(ROOT / "results" / "milco_mini_selection.csv")
+    shipped = next(m for m in every["model"].unique() if "(shipped" in m)
+    t = every[(every["model"] == shipped) & (every["collection"] == "manpages") & (every["subset"] == "all")]
+    views = t.groupby("view")["nDCG@10"].mean()
+    ground = pd.read_csv(ROOT / "results" / "milco_mini_selection_grounding.csv").set_index("model").loc[shipped]
+    unpruned = frontier.loc["all"]
+    assert abs(unpruned["man pages (dev) both views"] - views["dual view"]) < 1e-4
+    assert abs(unpruned["man pages (dev) pivot only"] - views["pivot only"]) < 1e-4
+    assert abs(unpruned["DDTP test grounded weight"] - ground["weight_share"]) < 1e-6
+    assert frontier["DDTP test grounded weight"].is_monotonic_increasing  # fewer terms, more grounded
+
+
 @pytest.mark.parametrize("label,task", [("avg X→en, 16 query languages", "avg X->en"),
                                         ("avg X→en, hard subset", "avg X->en (hard)"),
                                         ("avg X→X", "avg X->X")])
