@@ -47,6 +47,7 @@ from pathlib import Path
 
 import torch
 
+from milco_pt.datasets import ddtp
 from milco_pt.training import data
 from milco_pt.mini.assemble import base, save_delta
 from milco_pt.training.objectives import GROUND_LOSSES, GROUND_SIDES, SAPCollator, SAPObjective, SCTCollator, SCTObjective
@@ -187,9 +188,9 @@ def round_pairs(args) -> list:
 
 
 @functools.lru_cache(maxsize=2)
-def lexical_teacher(vocab: tuple) -> LexicalTeacher:
+def lexical_teacher(vocab: tuple, collection: tuple) -> LexicalTeacher:
     """SAP's (and grounding's) teacher: the English head's wordpieces weighted by their IDF on DDTP
-    train's English side (fitted once per process, ~20 s)."""
+    train's English side (fitted once per process and ``collection``, ddtp.stamp: ~20 s; read only)."""
     from transformers import BertTokenizer
     tokenizer = BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True)
     return LexicalTeacher(tokenizer, len(vocab)).fit_idf(e for _, e in data.ddtp_bitext("train"))
@@ -296,7 +297,7 @@ def main():
     common = dict(per_device_train_batch_size=args.batch_size, logging_steps=10, save_steps=100,
                   seed=args.seed, data_seed=args.seed, warmup_steps=0.05,
                   lr_by_prefix={"model.m_model.": args.encoder_lr})
-    teacher = lexical_teacher(tuple(vocab))
+    teacher = lexical_teacher(tuple(vocab), ddtp.stamp(ddtp.SHIPPED))
     if "sap" in stages:
         pairs = sap_pairs
         started = time.time()

@@ -1,5 +1,6 @@
 """milco_pt.mini.evaluate: per-view exact scores equal an independent pipeline's."""
 import pyterrier as pt
+import pytest
 from pyterrier.measures import nDCG
 
 from milco_pt import ExactIndex, Milco, datasets
@@ -33,10 +34,11 @@ def test_by_view_equals_an_independent_pipeline(tiny_path):
 
 
 
-def test_by_view_with_queries_cut_to_top_k_equals_a_pruning_pipeline(tiny_path):
-    """query_top_k scores queries whose pivot view keeps its k best terms (the source view whole),
-    over indexes built once (view_indexes); the grounding counts the pruned vectors, as a TopK
-    pipeline's."""
+def test_by_view_with_queries_cut_to_top_k_retrieves_with_the_cut_queries(tiny_path, monkeypatch):
+    """query_top_k cuts each query's pivot view to its k best terms (the source view whole) before
+    retrieval, over the indexes given (view_indexes, built once); the grounding counts the cut
+    vectors."""
+    import milco_pt.mini.evaluate as evaluate
     from milco_pt import TopK, combine
     from milco_pt.mini.evaluate import prune_queries, view_indexes
     milco = Milco.from_pretrained(str(tiny_path), lowercase=False, batch_size=64, doc_max_length=64)
@@ -47,9 +49,23 @@ def test_by_view_with_queries_cut_to_top_k_equals_a_pruning_pipeline(tiny_path):
     assert cut["query_src_toks"].tolist() == q["query_src_toks"].tolist()
     assert cut["query_combined"].tolist() == [combine(p, s) for p, s in zip(cut["query_toks"], q["query_src_toks"])]
     assert all(len(v) == 3 for v in cut["query_toks"]) and q["query_toks"].map(len).min() > 3
-    indexes = view_indexes(milco, "ddtp", "test", "fr")
+
+    class Recording:
+        """An index whose retriever records the query vectors it is given."""
+        def __init__(self, index, column):
+            self.index, self.column, self.seen = index, column, []
+
+        def retriever(self, **kw):
+            inner = self.index.retriever(**kw)
+            return pt.apply.generic(lambda frame: (self.seen.extend(frame[self.column]), inner(frame))[1])
+
+    indexes = {name: Recording(idx, f"query_{evaluate.VIEWS[name]}")
+               for name, idx in view_indexes(milco, "ddtp", "test", "fr").items()}
+    monkeypatch.setattr(evaluate, "view_indexes", lambda *a: pytest.fail("indexes were given"))
     rows, ground = by_view(milco, "ddtp", "test", ["fr"], max_queries=12, ground=True, query_top_k=3, indexes=indexes)
     assert {r["view"] for r in rows} == {"dual view", "pivot only"} and all(r["queries"] == 12 for r in rows)
+    assert indexes["pivot only"].seen == cut["query_toks"].tolist()
+    assert indexes["dual view"].seen == cut["query_combined"].tolist()
     en = datasets.get("ddtp/en-en/test").get_topics().set_index("group")["query"]
     assert ground == grounding(cut["query_toks"].tolist(), en[topics["group"]].tolist(),
                                milco.encoder.pivot_names.tolist())

@@ -225,7 +225,9 @@ def test_ddtp_training_data_is_read_once_until_the_collection_changes(tmp_path):
     misses = _pairs.cache_info().misses
     quads.clear()
     assert len(data.ddtp_pairs("train", folder=folder, english=True)) == 3
-    assert data.ddtp_pairs("train", ["de"], folder=folder) == data.ddtp_pairs("train", ("de",), folder=folder)
+    de = data.ddtp_pairs("train", ["de"], folder=folder)
+    assert de == data.ddtp_pairs("train", ("de",), folder=folder) == data.ddtp_pairs("train", "de", folder=folder)
+    assert de == [("Texteditor", "Vim is a text editor."), ("Texteditor", "Vim ist ein Texteditor.")]
     assert _pairs.cache_info().misses == misses + 1
     write_ddtp(folder, {"vim": {"en": ("text editor", "Vim is a text editor."), "de": ("Editor", "Ein Editor.")}})
     os.utime(folder / "queries.jsonl.xz", ns=(1, 1))

@@ -143,9 +143,10 @@ ASCII_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*")
 
 
 def stamp(folder) -> tuple:
-    """What a built collection's contents are known by: each file's name, size and mtime (readers
-    cache on it, so a rebuilt collection is read again)."""
-    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(Path(folder).glob("*")))
+    """What a built collection's contents are known by: each file's name, inode, size, mtime and
+    ctime (readers cache on it, so a rebuilt or replaced collection is read again)."""
+    return tuple((f.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                 for f in sorted(Path(folder).glob("*")) for st in [f.stat()])
 
 
 def _read(folder: str) -> tuple:

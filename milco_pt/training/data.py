@@ -68,10 +68,17 @@ def _collection(split: str, folder) -> tuple[str, tuple]:
     return folder, stamp(folder)
 
 
+def _languages(languages) -> Optional[tuple]:
+    """A cache key for ``languages``: one code (``"de"``) or several, None for all."""
+    if not languages:
+        return None
+    return (languages,) if isinstance(languages, str) else tuple(languages)
+
+
 def ddtp_bitext(split: str = "train", languages=None, folder=None) -> list[tuple[str, str]]:
     """Translation pairs from DDTP: short descriptions (by group) and long ones (by package)."""
     folder, stamp = _collection(split, folder)
-    return list(_bitext(split, tuple(languages) if languages else None, folder, stamp))
+    return list(_bitext(split, _languages(languages), folder, stamp))
 
 
 @functools.lru_cache(maxsize=8)
@@ -97,7 +104,7 @@ def ddtp_pairs(split: str = "train", languages=None, monolingual: bool = True, f
     ``(query, document, query's English, document's English)`` (the group's English short and
     long descriptions; groups without both are left out), for SCT's grounding term."""
     folder, stamp = _collection(split, folder)
-    return list(_pairs(split, tuple(languages) if languages else None, monolingual, folder, english, stamp))
+    return list(_pairs(split, _languages(languages), monolingual, folder, english, stamp))
 
 
 @functools.lru_cache(maxsize=8)
