@@ -1,10 +1,12 @@
-"""How grounded the shipped milco-mini's pivot view can be made by keeping fewer query terms, and
-what retrieval that costs: each query's pivot vector cut to its top-k terms (documents unpruned),
+"""How grounded a milco-mini's pivot view can be made by keeping fewer query terms, and what
+retrieval that costs: each query's pivot vector cut to its top-k terms (documents unpruned),
 nDCG@10 X->en on the man-page dev collection (both views, pivot only; exact scoring) and the
 grounded weight of DDTP test queries (share of pivot weight on the English translation's
-wordpieces, as in ``results/milco_mini_selection.md``).
+wordpieces, as in ``results/milco_mini_selection.md``). Queries and documents are encoded once
+per model; each k cuts the same encodings.
 
-    python experiments/grounding_frontier.py                    # k = all, 32, 16, 8 (45 min here, beside a test run)
+    python experiments/grounding_frontier.py                    # the shipped model, k = all, 32, 16, 12, 10, 8
+    python experiments/grounding_frontier.py --model shipped --model v14k=runs/v14k/milco-mini-delta.safetensors
     python experiments/grounding_frontier.py --smoke            # 20 queries, two languages
 
 Writes ``results/grounding_frontier.{csv,md}``.
@@ -12,22 +14,27 @@ Writes ``results/grounding_frontier.{csv,md}``.
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from milco_pt.mini import SHIPPED_DELTA, load
-from milco_pt.mini.evaluate import by_view, view_indexes
+from milco_pt.mini.evaluate import by_view, encoded_queries, query_grounding, view_indexes
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def frontier(mini, ks, man_langs, ddtp_langs, max_queries=None) -> pd.DataFrame:
-    rows, indexes = [], view_indexes(mini, "manpages", "dev", man_langs[0])
+    indexes = view_indexes(mini, "manpages", "dev", man_langs[0])
+    man = encoded_queries(mini, "manpages", "dev", man_langs, max_queries=max_queries)
+    ddtp = encoded_queries(mini, "ddtp", "test", ddtp_langs, max_queries=max_queries)
+    rows = []
     for k in ks:
-        r, _ = by_view(mini, "manpages", "dev", man_langs, max_queries=max_queries, query_top_k=k, indexes=indexes)
+        r, _ = by_view(mini, "manpages", "dev", man_langs, query_top_k=k, indexes=indexes, queries=man)
         ndcg = pd.DataFrame(r).groupby("view")["nDCG@10"].mean()
-        ground = grounded(mini, ddtp_langs, k, max_queries)
+        ground = query_grounding(mini, "ddtp", "test", ddtp_langs, query_top_k=k, queries=ddtp)
         rows.append({"query pivot terms (top-k)": "all" if k is None else k,
                      "man pages (dev) both views": ndcg["dual view"], "man pages (dev) pivot only": ndcg["pivot only"],
                      "DDTP test grounded weight": ground["weight_share"],
@@ -36,24 +43,17 @@ def frontier(mini, ks, man_langs, ddtp_langs, max_queries=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def grounded(mini, langs, k, max_queries=None) -> dict:
-    """The grounding of DDTP test queries' pivot vectors, cut to top-k (no documents encoded)."""
-    from milco_pt import datasets
-    from milco_pt.measures import grounding
-    from milco_pt.mini.evaluate import prune_queries
-    en = datasets.get("ddtp/en-en/test").get_topics().set_index("group")["query"]
-    vectors, translations = [], []
-    for x in langs:
-        topics = datasets.get(f"ddtp/{x}-en/test").get_topics()
-        if max_queries:
-            topics = topics.head(max_queries)
-        topics = topics[topics["group"].isin(en.index)]
-        q = mini.query_encoder()(topics[["qid", "query"]])
-        if k is not None:
-            q = prune_queries(q, k)
-        vectors += q["query_toks"].tolist()
-        translations += en[topics["group"]].tolist()
-    return grounding(vectors, translations, mini.encoder.pivot_names.tolist())
+def models(given) -> dict:
+    """``--model`` values (``shipped``, a delta's path, or ``NAME=PATH``) as ``{name: path}``."""
+    out = {}
+    for m in given or ["shipped"]:
+        name, _, path = m.rpartition("=")
+        path = str(SHIPPED_DELTA) if path == "shipped" else path
+        if not Path(path).is_file():
+            raise SystemExit(f"--model {m}: no delta at {path}: give 'shipped', a milco-mini-delta.safetensors, "
+                             "or NAME=PATH")
+        out[name or shown(path)] = path
+    return out
 
 
 def shown(delta: str) -> str:
@@ -63,10 +63,23 @@ def shown(delta: str) -> str:
     return name + (" (shipped)" if path == SHIPPED_DELTA.resolve() else "")
 
 
+def command(argv) -> str:
+    """The arguments that made the table, without where it was written (``--out``)."""
+    kept, skip = [], False
+    for a in argv:
+        if skip or a.startswith("--out="):
+            skip = False
+            continue
+        skip = a == "--out"
+        kept += [] if skip else [a]
+    return shlex.join(kept)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--delta", default=str(SHIPPED_DELTA), help="a milco-mini delta (default: the shipped one)")
-    p.add_argument("--k", default="all,32,16,8", help="comma-separated query top-k values ('all': unpruned)")
+    p.add_argument("--model", action="append", help="a milco-mini delta: 'shipped' (the default), a path, "
+                   "or NAME=PATH (the table's name for it); repeat for several")
+    p.add_argument("--k", default="all,32,16,12,10,8", help="comma-separated query top-k values ('all': unpruned)")
     p.add_argument("--out", default=str(RESULTS / "grounding_frontier"))
     p.add_argument("--smoke", action="store_true")
     args = p.parse_args()
@@ -82,15 +95,19 @@ def main():
     max_queries = None
     if args.smoke:
         man_langs, ddtp_langs, max_queries = man_langs[:2], ddtp_langs[:2], 20
-    table = frontier(load(args.delta, verbose=False, batch_size=32), ks, man_langs, ddtp_langs, max_queries)
+    chosen = models(args.model)
+    table = pd.concat([frontier(load(path, verbose=False, batch_size=32), ks, man_langs, ddtp_langs, max_queries)
+                       .assign(model=name, delta=shown(path)) for name, path in chosen.items()])
+    table = table[["model", "delta", *table.columns[:-2]]]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(f"{out}.csv", index=False)
     Path(f"{out}.md").write_text(
         "# milco-mini: grounded weight against retrieval, queries cut to their top-k pivot terms\n\n"
-        f"Model: `{shown(args.delta)}`; documents unpruned; nDCG@10 X->en averages over {len(man_langs)} man-page "
-        f"languages (exact scoring); grounding over DDTP test queries in {len(ddtp_langs)} languages. "
-        "Made by `python experiments/grounding_frontier.py`.\n\n" + table.round(3).to_markdown(index=False) + "\n")
+        f"Documents unpruned; nDCG@10 X->en averages over {len(man_langs)} man-page languages (exact scoring); "
+        f"grounding over DDTP test queries in {len(ddtp_langs)} languages. Made by "
+        f"`python experiments/grounding_frontier.py {command(sys.argv[1:])}`.\n\n"
+        + table.round(3).to_markdown(index=False) + "\n")
     print(table.round(3).to_string(index=False))
 
 

@@ -33,6 +33,8 @@ tensors go to --out.
         --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from v12
     python experiments/train_milco_mini.py --init runs/v12/milco-mini-delta.safetensors \
         --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --out runs/v13q
+    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
+        --stages sct --sct-rounds 1 --seed 47 --query-top-k 12 --out runs/v14k  # v13 + a round for 12 query terms
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
@@ -259,6 +261,8 @@ def parser():
     p.add_argument("--ground-sides", choices=GROUND_SIDES, default="both",
                    help="what grounding holds to the English text: queries and documents, or queries alone "
                         "(documents keep their expansion terms)")
+    p.add_argument("--query-top-k", type=int, default=None, help="train for a query budget: SCT's ranking "
+                   "losses see each query's pivot view cut to its top-k terms (evaluate with the same cut)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
     p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
@@ -276,6 +280,8 @@ def main():
         raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict, vocab and sct")
     if args.sct_rounds < 1:
         raise SystemExit(f"--sct-rounds {args.sct_rounds}: give 1 or more")
+    if args.query_top_k is not None and args.query_top_k < 1:
+        raise SystemExit(f"--query-top-k {args.query_top_k}: give 1 or more query terms (leave it out for no cut)")
     grounding = ground_schedule(args)
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
@@ -321,7 +327,8 @@ def main():
             objective = SCTObjective(model, lambda_q=args.lambda_q, lambda_d=args.lambda_d, reg=args.reg,
                                      distill_weight=args.distill_weight,
                                      pivot_weight=args.pivot_weight, ground_weight=grounding[r],
-                                     ground_loss=args.ground_loss, ground_sides=args.ground_sides)
+                                     ground_loss=args.ground_loss, ground_sides=args.ground_sides,
+                                     query_top_k=args.query_top_k)
             collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
                                    grounding=teacher if grounding[r] > 0 else None)
             train(objective, pairs, collator, work / name, max_steps=args.sct_steps, learning_rate=args.sct_lr,

@@ -5,7 +5,7 @@ from pyterrier.measures import nDCG
 
 from milco_pt import ExactIndex, Milco, datasets
 from milco_pt.measures import grounding
-from milco_pt.mini.evaluate import by_view
+from milco_pt.mini.evaluate import by_view, query_grounding
 
 
 def test_by_view_equals_an_independent_pipeline(tiny_path):
@@ -69,3 +69,43 @@ def test_by_view_with_queries_cut_to_top_k_retrieves_with_the_cut_queries(tiny_p
     en = datasets.get("ddtp/en-en/test").get_topics().set_index("group")["query"]
     assert ground == grounding(cut["query_toks"].tolist(), en[topics["group"]].tolist(),
                                milco.encoder.pivot_names.tolist())
+    assert query_grounding(milco, "ddtp", "test", ["fr"], max_queries=12, query_top_k=3) == ground
+    whole = query_grounding(milco, "ddtp", "test", ["fr"], max_queries=12)
+    assert whole == grounding(q["query_toks"].tolist(), en[topics["group"]].tolist(), milco.encoder.pivot_names.tolist())
+    assert whole != ground
+
+
+def _frontier_script():
+    import importlib.util
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "experiments" / "grounding_frontier.py"
+    spec = importlib.util.spec_from_file_location("grounding_frontier", script)
+    frontier = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(frontier)
+    return frontier
+
+
+def test_grounding_frontier_cuts_one_encoding_per_k(tiny_path):
+    """Each k's row is by_view / query_grounding of the queries cut to k (one encoding shared)."""
+    from milco_pt.mini.evaluate import view_indexes
+    milco = Milco.from_pretrained(str(tiny_path), lowercase=False, batch_size=64, doc_max_length=64)
+    table = _frontier_script().frontier(milco, [None, 3], ["de"], ["fr"], max_queries=6)
+    assert table["query pivot terms (top-k)"].tolist() == ["all", 3]
+    indexes = view_indexes(milco, "manpages", "dev", "de")
+    for k, row in zip([None, 3], table.to_dict("records")):
+        rows, _ = by_view(milco, "manpages", "dev", ["de"], max_queries=6, query_top_k=k, indexes=indexes)
+        views = {r["view"]: r["nDCG@10"] for r in rows}
+        assert row["man pages (dev) both views"] == views["dual view"]
+        assert row["man pages (dev) pivot only"] == views["pivot only"]
+        ground = query_grounding(milco, "ddtp", "test", ["fr"], max_queries=6, query_top_k=k)
+        assert row["DDTP test grounded weight"] == ground["weight_share"]
+    assert table["DDTP test pivot terms per query"].tolist()[1] == 3
+
+
+def test_grounding_frontier_names_its_models_and_refuses_a_missing_delta(tmp_path):
+    from milco_pt.mini import SHIPPED_DELTA
+    frontier = _frontier_script()
+    assert frontier.models(None) == {"milco_pt/mini/data/milco-mini-delta.safetensors (shipped)": str(SHIPPED_DELTA)}
+    assert frontier.models(["v13=shipped"]) == {"v13": str(SHIPPED_DELTA)}
+    with pytest.raises(SystemExit, match="--model v9=.*no delta at .*NAME=PATH"):
+        frontier.models([f"v9={tmp_path / 'none.safetensors'}"])

@@ -152,8 +152,8 @@ def test_every_sct_rounds_pairs_are_sampled_apart_and_checked_against_a_packed_b
 
 
 def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
-    """--lambda-q, --lambda-d, --reg and --ground-sides reach SCT's objective (the defaults are the
-    paper's L1 weights, grounding on both sides)."""
+    """--lambda-q, --lambda-d, --reg, --ground-sides and --query-top-k reach SCT's objective (the
+    defaults are the paper's L1 weights, grounding on both sides, no query budget)."""
     r = recipe()
     seen = []
 
@@ -165,16 +165,25 @@ def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
         raise Stop
 
     monkeypatch.setattr(r, "SCTObjective", objective)
-    for flags, expected in [([], (1e-3, 1e-5, "l1", "both")),
-                            (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops", "--ground-sides", "queries"],
-                             (0.02, 0.001, "flops", "queries"))]:
+    for flags, expected in [([], (1e-3, 1e-5, "l1", "both", None)),
+                            (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops", "--ground-sides", "queries",
+                              "--query-top-k", "12"], (0.02, 0.001, "flops", "queries", 12))]:
         monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--extra-bitext",
                                           "none", "--out", str(tmp_path), *flags])
         try:
             r.main()
         except Stop:
             pass
-        assert tuple(seen[-1][k] for k in ("lambda_q", "lambda_d", "reg", "ground_sides")) == expected
+        assert tuple(seen[-1][k] for k in ("lambda_q", "lambda_d", "reg", "ground_sides", "query_top_k")) == expected
+
+
+@pytest.mark.parametrize("k", ["0", "-3"])
+def test_recipe_refuses_an_empty_query_budget(tmp_path, k, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--query-top-k", k,
+                                      "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--query-top-k .*give 1 or more"):
+        recipe().main()
+    assert not (tmp_path / "milco-mini-delta.safetensors").exists()
 
 
 def test_recipe_mixes_dictionary_pairs_into_sap(tmp_path):

@@ -333,6 +333,41 @@ def test_sct_v2_terms_match_their_formulas(tiny_path, parts):
     assert plain["loss"].item() == pytest.approx((info_nce(both) + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv)).item(), rel=1e-5)
 
 
+def test_sct_query_budget_ranks_with_each_querys_top_k_pivot_terms(tiny_path, parts):
+    """query_top_k: both ranking losses score queries' pivot views cut to their k largest terms
+    (as pruning.top_k cuts them at search time); sparsity sees the whole vector; the ranking
+    gradient reaches only the kept terms."""
+    from milco_pt.hub import load_model
+    from milco_pt.pruning import top_k
+    from milco_pt.training.objectives import keep_top_k
+    _, tok, _, _ = parts
+    model = load_model(str(tiny_path)).eval()
+    batch = SCTCollator(tok)(PAIRS[:4])
+    obj = SCTObjective(model, lambda_q=1e-3, lambda_d=1e-5, pivot_weight=0.5, query_top_k=3)
+    out = obj(**batch)
+    with torch.no_grad():
+        q_piv, q_src, _ = obj.reps(batch["q_ids"], batch["q_mask"])
+        d_piv, d_src, _ = obj.reps(batch["d_ids"], batch["d_mask"])
+        cut = torch.zeros_like(q_piv)
+        for i, row in enumerate(q_piv):
+            kept = top_k({j: w for j, w in enumerate(row.tolist()) if w > 0}, 3)
+            assert 0 < len(kept) <= 3
+            cut[i, list(kept)] = torch.tensor(list(kept.values()))
+        assert torch.equal(keep_top_k(q_piv, 3), cut)
+        piv = cut @ d_piv.T
+        expect = info_nce(piv + q_src @ d_src.T) + 0.5 * info_nce(piv) + 1e-3 * l1(q_piv) + 1e-5 * l1(d_piv)
+        whole = info_nce(q_piv @ d_piv.T + q_src @ d_src.T)
+    assert out["loss"].item() == pytest.approx(expect.item(), rel=1e-5)
+    assert out["rank_loss"].item() != pytest.approx(whole.item(), rel=1e-4)
+    rep = torch.tensor([[0.5, 2.0, 0.0, 1.0], [3.0, 0.1, 0.2, 0.3]], requires_grad=True)
+    keep_top_k(rep, 2).sum().backward()
+    assert rep.grad.tolist() == [[0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]]
+    assert keep_top_k(rep, None) is rep and keep_top_k(rep, 4) is rep
+    for bad in (0, -2, 2.5, True):
+        with pytest.raises(ValueError, match="query_top_k is a number of query terms"):
+            SCTObjective(model, query_top_k=bad)
+
+
 def test_sct_v2_inputs_are_checked(tiny_path, parts):
     from milco_pt.hub import load_model
     _, tok, _, lexical = parts

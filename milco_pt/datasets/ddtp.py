@@ -143,10 +143,10 @@ ASCII_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*")
 
 
 def stamp(folder) -> tuple:
-    """What a built collection's contents are known by: each file's name, inode, size, mtime and
-    ctime (readers cache on it, so a rebuilt or replaced collection is read again)."""
-    return tuple((f.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-                 for f in sorted(Path(folder).glob("*")) for st in [f.stat()])
+    """What a built collection's contents are known by (``formats.files_stamp`` of its files):
+    readers cache on it, so a rebuilt or replaced collection is read again."""
+    from .formats import files_stamp
+    return files_stamp(sorted(Path(folder).glob("*")))
 
 
 def _read(folder: str) -> tuple:

@@ -4,12 +4,20 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 from typing import Iterator, Optional
 
 import pandas as pd
 
 ID_KEYS = ("docno", "id", "_id", "qid", "query_id", "doc_id")
 TEXT_KEYS = ("text", "contents", "query", "body")
+
+
+def files_stamp(paths) -> tuple:
+    """What files' contents are known by, for per-process caches: each path, inode, size, mtime
+    and ctime (a rebuilt, replaced or touched file changes it)."""
+    return tuple((str(p), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                 for p in paths for st in [os.stat(p)])
 
 
 def open_text(path):

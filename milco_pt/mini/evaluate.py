@@ -11,31 +11,29 @@ VIEWS = {"dual view": "combined", "pivot only": "toks"}
 
 def by_view(mini, collection: str, split: str, langs: Sequence[str], *, max_queries: Optional[int] = None,
             measures: Sequence = (), hard: bool = False, ground: bool = False,
-            query_top_k: Optional[int] = None, indexes: Optional[dict] = None) -> tuple[list[dict], dict]:
+            query_top_k: Optional[int] = None, indexes: Optional[dict] = None,
+            queries: Optional[dict] = None) -> tuple[list[dict], dict]:
     """Rows ``{task, subset, view, queries, <measure>...}`` of ``collection/<x>-en/split`` for each
     ``x`` in ``langs`` (both views, then the pivot view alone, over the collection's one English
     corpus), also for the ``hard`` subset (queries sharing no ASCII word with their relevant
     document) when asked; with ``ground``, :func:`milco_pt.measures.grounding` of the queries'
     pivot vectors against the ``en-en`` topics of the same group (else ``{}``). ``query_top_k``
     keeps each query's ``k`` highest-weighted pivot terms (both views' runs and the grounding;
-    documents unpruned). ``indexes``: :func:`view_indexes` of the same collection and split, to
-    score several settings over one encoding of the documents."""
+    documents unpruned). ``indexes`` (:func:`view_indexes`) and ``queries`` (:func:`encoded_queries`)
+    of the same model, collection and split score several settings over one encoding."""
     import pyterrier as pt
     from pyterrier.measures import nDCG
 
     from .. import datasets
     from ..measures import grounding
     measures = list(measures) or [nDCG @ 10]
-    outputs = (*mini.views, "combined")  # with LexEcho off, "combined" is the pivot view
     indexes = indexes or view_indexes(mini, collection, split, langs[0])
-    en_text = datasets.get(f"{collection}/en-en/{split}").get_topics().set_index("group")["query"] if ground else None
+    queries = _given(queries or encoded_queries(mini, collection, split, langs, max_queries=max_queries), langs)
+    en_text = _translations(collection, split) if ground else None
     rows, vectors, translations = [], [], []
     for x in langs:
-        ds = datasets.get(f"{collection}/{x}-en/{split}")
-        topics, qrels = ds.get_topics(), ds.get_qrels()
-        if max_queries:
-            topics = topics.head(max_queries)
-        q = mini.query_encoder(outputs=outputs)(topics[["qid", "query"]])
+        topics, q = queries[x]
+        qrels = datasets.get(f"{collection}/{x}-en/{split}").get_qrels()
         if query_top_k is not None:
             q = prune_queries(q, query_top_k)
         runs = {name: idx.retriever(num_results=100)(q[["qid", "query", f"query_{VIEWS[name]}"]])
@@ -52,10 +50,59 @@ def by_view(mini, collection: str, split: str, langs: Sequence[str], *, max_quer
             rows += [{"task": f"{x}-en", "subset": subset, "view": r["name"], "queries": len(sel),
                       **{str(m): r[str(m)] for m in measures}} for _, r in res.iterrows()]
         if ground:
-            paired = topics["group"].isin(en_text.index).values
-            vectors += q["query_toks"][paired].tolist()
-            translations += en_text[topics["group"][paired]].tolist()
+            v, t = _paired(topics, q, en_text)
+            vectors, translations = vectors + v, translations + t
     return rows, (grounding(vectors, translations, mini.encoder.pivot_names.tolist()) if ground else {})
+
+
+def encoded_queries(mini, collection: str, split: str, langs: Sequence[str], *,
+                    max_queries: Optional[int] = None) -> dict:
+    """``{x: (topics, encoded queries)}`` of ``collection/<x>-en/split`` (the first ``max_queries``),
+    with every view the evaluation scores."""
+    from .. import datasets
+    outputs = (*mini.views, "combined")  # with LexEcho off, "combined" is the pivot view
+    out = {}
+    for x in langs:
+        topics = datasets.get(f"{collection}/{x}-en/{split}").get_topics()
+        if max_queries:
+            topics = topics.head(max_queries)
+        out[x] = topics, mini.query_encoder(outputs=outputs)(topics[["qid", "query"]])
+    return out
+
+
+def query_grounding(mini, collection: str, split: str, langs: Sequence[str], *, max_queries: Optional[int] = None,
+                    query_top_k: Optional[int] = None, queries: Optional[dict] = None) -> dict:
+    """:func:`milco_pt.measures.grounding` of ``collection/<x>-en/split``'s queries' pivot vectors
+    (cut to ``query_top_k`` when given), as :func:`by_view` measures it, without encoding documents."""
+    from ..measures import grounding
+    queries = _given(queries or encoded_queries(mini, collection, split, langs, max_queries=max_queries), langs)
+    en_text, vectors, translations = _translations(collection, split), [], []
+    for x in langs:
+        topics, q = queries[x]
+        if query_top_k is not None:
+            q = prune_queries(q, query_top_k)
+        v, t = _paired(topics, q, en_text)
+        vectors, translations = vectors + v, translations + t
+    return grounding(vectors, translations, mini.encoder.pivot_names.tolist())
+
+
+def _given(queries: dict, langs: Sequence[str]) -> dict:
+    missing = [x for x in langs if x not in queries]
+    if missing:
+        raise ValueError(f"the encoded queries lack languages {missing}: pass encoded_queries(...) of every language in langs")
+    return queries
+
+
+def _translations(collection: str, split: str):
+    """Each query group's English text (the ``en-en`` topics), by group."""
+    from .. import datasets
+    return datasets.get(f"{collection}/en-en/{split}").get_topics().set_index("group")["query"]
+
+
+def _paired(topics, q, en_text) -> tuple[list, list]:
+    """The pivot vectors of the encoded ``q`` whose group has an English text, and those texts."""
+    paired = topics["group"].isin(en_text.index).values
+    return q["query_toks"][paired].tolist(), en_text[topics["group"][paired]].tolist()
 
 
 def view_indexes(mini, collection: str, split: str, lang: str) -> dict:

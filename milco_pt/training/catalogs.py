@@ -127,8 +127,9 @@ def decontaminate(pairs: Sequence[tuple[str, str]], texts: Iterable[str], n: int
 
 
 def _installed(languages: tuple, roots: tuple) -> tuple:
-    """What the catalogs' bitext depends on: every catalog file's path, size and mtime."""
-    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for _, p in catalogs(languages, roots))
+    """What the catalogs' bitext depends on (``formats.files_stamp`` of every catalog file)."""
+    from ..datasets.formats import files_stamp
+    return files_stamp(p for _, p in catalogs(languages, roots))
 
 
 @functools.lru_cache(maxsize=4)

@@ -65,12 +65,21 @@ class SCTObjective(nn.Module):
       ``ground_loss="targets"`` counts only the English text's terms (``losses.target_mse``), so
       grounding no longer pulls expansion terms down; ``ground_sides="queries"`` grounds queries
       alone (documents keep their expansion terms).
+
+    ``query_top_k`` trains for a query budget: the ranking losses see each query's pivot view cut
+    to its ``k`` highest-weighted terms (the cut the query encoder then applies, ``top_k`` pruning),
+    so the retrieval signal is learned in the terms that are kept; the sparsity and grounding
+    terms see the whole vector.
     """
 
     def __init__(self, model, lambda_q: float = 1e-3, lambda_d: float = 1e-5, reg: str = "l1",
                  use_source: bool = True, distill_weight: float = 1.0, pivot_weight: float = 0.0,
-                 ground_weight: float = 0.0, ground_loss: str = "smse", ground_sides: str = "both"):
+                 ground_weight: float = 0.0, ground_loss: str = "smse", ground_sides: str = "both",
+                 query_top_k: Optional[int] = None):
         super().__init__()
+        if query_top_k is not None and (isinstance(query_top_k, bool) or not isinstance(query_top_k, int)
+                                        or query_top_k < 1):
+            raise ValueError(f"query_top_k is a number of query terms, 1 or more (None: no cut), not {query_top_k!r}")
         if reg not in ("l1", "flops"):
             raise ValueError(f"reg must be 'l1' or 'flops', not {reg!r}")
         if ground_loss not in GROUND_LOSSES:
@@ -82,6 +91,7 @@ class SCTObjective(nn.Module):
         self.lambda_q, self.lambda_d, self.reg = lambda_q, lambda_d, reg
         self.use_source = use_source and model.config.echo
         self.distill_weight, self.pivot_weight, self.ground_weight = distill_weight, pivot_weight, ground_weight
+        self.query_top_k = query_top_k
 
     def reps(self, ids, mask):
         """``(pivot, source, raw pooled logits)`` of a batch (``source`` None without LexEcho)."""
@@ -111,7 +121,7 @@ class SCTObjective(nn.Module):
                 d_ground: Optional[torch.Tensor] = None):
         q_piv, q_src, q_logits = self.reps(q_ids, q_mask)
         d_piv, d_src, d_logits = self.reps(d_ids, d_mask)
-        pivot_scores = q_piv @ d_piv.T
+        pivot_scores = keep_top_k(q_piv, self.query_top_k) @ d_piv.T
         scores = pivot_scores + q_src @ d_src.T if q_src is not None else pivot_scores
         rank_loss = self.ranking(scores, teacher_scores, inbatch_teacher)
         loss = rank_loss
@@ -134,6 +144,15 @@ class SCTObjective(nn.Module):
         reg_loss = self.lambda_q * reg(q_piv) + self.lambda_d * reg(d_piv)
         out["reg_loss"] = reg_loss.detach()
         return {"loss": loss + reg_loss, **out}
+
+
+def keep_top_k(rep: torch.Tensor, k: Optional[int]) -> torch.Tensor:
+    """Each row of ``rep`` with all but its ``k`` largest values zeroed (gradients reach the kept
+    ones); ``rep`` itself when ``k`` is None or covers the row."""
+    if k is None or k >= rep.shape[1]:
+        return rep
+    values, idx = rep.topk(k, dim=1)
+    return torch.zeros_like(rep).scatter(1, idx, values)
 
 
 class SCTCollator:
