@@ -14,6 +14,7 @@ Writes ``results/grounding_frontier.{csv,md}``.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -81,6 +82,8 @@ def main():
                    "or NAME=PATH (the table's name for it); repeat for several")
     p.add_argument("--k", default="all,32,16,12,10,8", help="comma-separated query top-k values ('all': unpruned)")
     p.add_argument("--out", default=str(RESULTS / "grounding_frontier"))
+    p.add_argument("--append", action="store_true", help="add these models' rows to the table at --out "
+                   "(replacing rows of the same model names) instead of writing a new one")
     p.add_argument("--smoke", action="store_true")
     args = p.parse_args()
     try:
@@ -96,18 +99,25 @@ def main():
     if args.smoke:
         man_langs, ddtp_langs, max_queries = man_langs[:2], ddtp_langs[:2], 20
     chosen = models(args.model)
+    out = Path(args.out)
+    if args.append and not Path(f"{out}.csv").exists():
+        raise SystemExit(f"--append: no table at {out}.csv to add to: run without --append first")
     table = pd.concat([frontier(load(path, verbose=False, batch_size=32), ks, man_langs, ddtp_langs, max_queries)
                        .assign(model=name, delta=shown(path)) for name, path in chosen.items()])
     table = table[["model", "delta", *table.columns[:-2]]]
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    commands = [f"`python experiments/grounding_frontier.py {command(sys.argv[1:])}`"]
+    if args.append:
+        old = pd.read_csv(f"{out}.csv", dtype={"query pivot terms (top-k)": str})
+        table = pd.concat([old[~old["model"].isin(list(chosen))], table.astype({"query pivot terms (top-k)": str})])
+        made = re.search(r"Made by (.*)\.\n", Path(f"{out}.md").read_text(encoding="utf-8"))
+        commands = (made.group(1).split("; ") if made else []) + commands
     table.to_csv(f"{out}.csv", index=False)
     Path(f"{out}.md").write_text(
         "# milco-mini: grounded weight against retrieval, queries cut to their top-k pivot terms\n\n"
         f"Documents unpruned; nDCG@10 X->en averages over {len(man_langs)} man-page languages (exact scoring); "
-        f"grounding over DDTP test queries in {len(ddtp_langs)} languages. Made by "
-        f"`python experiments/grounding_frontier.py {command(sys.argv[1:])}`.\n\n"
-        + table.round(3).to_markdown(index=False) + "\n")
+        f"grounding over DDTP test queries in {len(ddtp_langs)} languages. Made by {'; '.join(commands)}.\n\n"
+        + table.round(3).to_markdown(index=False) + "\n", encoding="utf-8")
     print(table.round(3).to_string(index=False))
 
 

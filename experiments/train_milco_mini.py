@@ -35,6 +35,8 @@ tensors go to --out.
         --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --out runs/v13q
     python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
         --stages sct --sct-rounds 1 --seed 47 --query-top-k 12 --out runs/v14k  # v13 + a round for 12 query terms
+    python experiments/train_milco_mini.py --init runs/v14k/milco-mini-delta.safetensors \
+        --stages sct --sct-rounds 1 --seed 48 --query-top-k 12 --out runs/v15k  # and a second one
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """

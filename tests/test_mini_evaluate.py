@@ -109,3 +109,39 @@ def test_grounding_frontier_names_its_models_and_refuses_a_missing_delta(tmp_pat
     assert frontier.models(["v13=shipped"]) == {"v13": str(SHIPPED_DELTA)}
     with pytest.raises(SystemExit, match="--model v9=.*no delta at .*NAME=PATH"):
         frontier.models([f"v9={tmp_path / 'none.safetensors'}"])
+
+
+def test_grounding_frontier_append_adds_a_models_rows_and_its_command(tmp_path, monkeypatch):
+    """--append keeps the other models' rows and the commands that made them, replaces rows of a
+    model named again, and refuses a table that does not exist."""
+    import sys
+
+    import pandas as pd
+    frontier = _frontier_script()
+    delta = tmp_path / "d.safetensors"
+    delta.write_bytes(b"")
+    calls = []
+
+    def fake(mini, ks, man_langs, ddtp_langs, max_queries=None):
+        calls.append(mini)
+        return pd.DataFrame({"query pivot terms (top-k)": ["all" if k is None else k for k in ks],
+                             "man pages (dev) both views": [0.1 * len(calls)] * len(ks)})
+    monkeypatch.setattr(frontier, "frontier", fake)
+    monkeypatch.setattr(frontier, "load", lambda path, **kw: path)
+    out = tmp_path / "front"
+
+    def run(*flags):
+        monkeypatch.setattr(sys, "argv", ["grounding_frontier.py", "--out", str(out), *flags])
+        frontier.main()
+        return pd.read_csv(f"{out}.csv", dtype={"query pivot terms (top-k)": str})
+
+    with pytest.raises(SystemExit, match="--append: no table .*run without --append first"):
+        run("--model", f"a={delta}", "--append")
+    assert calls == [], "refused before any model was evaluated"
+    run("--model", f"a={delta}", "--model", f"b={delta}", "--k", "all,8")
+    t = run("--model", f"b={delta}", "--model", f"c={delta}", "--k", "12", "--append")
+    assert t[["model", "query pivot terms (top-k)"]].values.tolist() == [["a", "all"], ["a", "8"], ["b", "12"], ["c", "12"]]
+    assert t["man pages (dev) both views"].round(3).tolist() == [0.1, 0.1, 0.3, 0.4]
+    md = (tmp_path / "front.md").read_text()
+    assert md.count("python experiments/grounding_frontier.py --model") == 2 and "--k 12 --append`." in md
+    assert str(out) not in md, "where the table was written is not part of its command"

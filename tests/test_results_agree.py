@@ -60,6 +60,19 @@ def test_grounding_frontier_is_the_shipped_selection_row_when_unpruned():
         assert model["DDTP test grounded weight"].is_monotonic_increasing
 
 
+def test_readme_quotes_the_grounding_frontier():
+    """The README's frontier paragraph quotes results/grounding_frontier.csv: every model's nDCG@10
+    (both views) and grounded weight at 12 and 10 query terms, and the shipped model's at 16 and 8."""
+    frontier = pd.read_csv(ROOT / "results" / "grounding_frontier.csv")
+    para = README[README.index("The shipped model's own"):README.index("Each variant changes")]
+    quoted = set(re.findall(r"\b0\.\d{3}\b", para))
+    for _, row in frontier.iterrows():
+        k = row["query pivot terms (top-k)"]
+        if k in ("12", "10") or (k in ("16", "8") and row["delta"].endswith("(shipped)")):
+            for col in ("man pages (dev) both views", "DDTP test grounded weight"):
+                assert f"{row[col]:.3f}" in quoted, (row["model"], k, col)
+
+
 @pytest.mark.parametrize("label,task", [("avg X→en, 16 query languages", "avg X->en"),
                                         ("avg X→en, hard subset", "avg X->en (hard)"),
                                         ("avg X→X", "avg X->X")])
