@@ -25,12 +25,10 @@ def by_view(mini, collection: str, split: str, langs: Sequence[str], *, max_quer
     from pyterrier.measures import nDCG
 
     from .. import datasets
-    from ..measures import grounding
     measures = list(measures) or [nDCG @ 10]
     indexes = indexes or view_indexes(mini, collection, split, langs[0])
     queries = _given(queries or encoded_queries(mini, collection, split, langs, max_queries=max_queries), langs)
-    en_text = _translations(collection, split) if ground else None
-    rows, vectors, translations = [], [], []
+    rows = []
     for x in langs:
         topics, q = queries[x]
         qrels = datasets.get(f"{collection}/{x}-en/{split}").get_qrels()
@@ -49,10 +47,8 @@ def by_view(mini, collection: str, split: str, langs: Sequence[str], *, max_quer
                                 qrels[qrels["qid"].isin(keep)], measures, names=list(runs))
             rows += [{"task": f"{x}-en", "subset": subset, "view": r["name"], "queries": len(sel),
                       **{str(m): r[str(m)] for m in measures}} for _, r in res.iterrows()]
-        if ground:
-            v, t = _paired(topics, q, en_text)
-            vectors, translations = vectors + v, translations + t
-    return rows, (grounding(vectors, translations, mini.encoder.pivot_names.tolist()) if ground else {})
+    ground = query_grounding(mini, collection, split, langs, query_top_k=query_top_k, queries=queries) if ground else {}
+    return rows, ground
 
 
 def encoded_queries(mini, collection: str, split: str, langs: Sequence[str], *,
@@ -81,12 +77,14 @@ def query_grounding(mini, collection: str, split: str, langs: Sequence[str], *, 
         topics, q = queries[x]
         if query_top_k is not None:
             q = prune_queries(q, query_top_k)
-        v, t = _paired(topics, q, en_text)
-        vectors, translations = vectors + v, translations + t
+        paired = topics["group"].isin(en_text.index).values
+        vectors += q["query_toks"][paired].tolist()
+        translations += en_text[topics["group"][paired]].tolist()
     return grounding(vectors, translations, mini.encoder.pivot_names.tolist())
 
 
 def _given(queries: dict, langs: Sequence[str]) -> dict:
+    """``queries`` when it holds every language of ``langs``."""
     missing = [x for x in langs if x not in queries]
     if missing:
         raise ValueError(f"the encoded queries lack languages {missing}: pass encoded_queries(...) of every language in langs")
@@ -97,12 +95,6 @@ def _translations(collection: str, split: str):
     """Each query group's English text (the ``en-en`` topics), by group."""
     from .. import datasets
     return datasets.get(f"{collection}/en-en/{split}").get_topics().set_index("group")["query"]
-
-
-def _paired(topics, q, en_text) -> tuple[list, list]:
-    """The pivot vectors of the encoded ``q`` whose group has an English text, and those texts."""
-    paired = topics["group"].isin(en_text.index).values
-    return q["query_toks"][paired].tolist(), en_text[topics["group"][paired]].tolist()
 
 
 def view_indexes(mini, collection: str, split: str, lang: str) -> dict:
