@@ -3,7 +3,8 @@ retrieval that costs: each query's pivot vector cut to its top-k terms (document
 nDCG@10 X->en on the man-page dev collection (both views, pivot only; exact scoring) and the
 grounded weight of DDTP test queries (share of pivot weight on the English translation's
 wordpieces, as in ``results/milco_mini_selection.md``). Queries and documents are encoded once
-per model; each k cuts the same encodings.
+per model, every query term kept (``query_top_k=None``, whatever budget the delta records); each k
+cuts the same encodings.
 
     python experiments/grounding_frontier.py                    # the shipped model, k = all, 32, 16, 12, 10, 8
     python experiments/grounding_frontier.py --model shipped --model v14k=runs/v14k/milco-mini-delta.safetensors
@@ -102,7 +103,7 @@ def main():
     out = Path(args.out)
     if args.append and not Path(f"{out}.csv").exists():
         raise SystemExit(f"--append: no table at {out}.csv to add to: run without --append first")
-    table = pd.concat([frontier(load(path, verbose=False, batch_size=32), ks, man_langs, ddtp_langs, max_queries)
+    table = pd.concat([frontier(load(path, verbose=False, batch_size=32, query_top_k=None), ks, man_langs, ddtp_langs, max_queries)
                        .assign(model=name, delta=shown(path)) for name, path in chosen.items()])
     table = table[["model", "delta", *table.columns[:-2]]]
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Train milco-mini on a 2-core CPU (about 3 hours; minutes on a GPU). Fixed seeds; the trained
+"""Train milco-mini on a 2-core CPU (about 5.5 hours; minutes on a GPU). Fixed seeds; the trained
 tensors go to --out.
 
 - Sparse Alignment Pretraining (SMSE against a lexical teacher's English term weights) on DDTP
@@ -13,30 +13,35 @@ tensors go to --out.
   distillation of e5-small's in-batch scores, on DDTP train (query, document) pairs and gettext
   (translation, English) pairs (30 %); the same ranking loss on the pivot view alone (weight 0.5)
   and SAP's SMSE on the English side of each example (grounding, weight 0.5) keep the pivot view English.
-  SCT runs in --sct-rounds rounds (5 by default), each on new pairs from the previous round's weights;
-  --ground-weights sets each round's grounding weight.
+  SCT runs in --sct-rounds rounds (7 by default), each on new pairs from the previous round's weights;
+  --ground-weights sets each round's grounding weight. The last --budget-rounds rounds (2) train for a
+  query budget: both ranking losses see each query's pivot view cut to its --query-top-k (12) strongest
+  terms; the delta records the budget, and the named milco-mini encodes queries with it.
 
-    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v13)
-    python experiments/train_milco_mini.py --sct-rounds 4 --out runs/v12     # the previous release (v12)
-    python experiments/train_milco_mini.py --sct-rounds 3 --out runs/v11     # v11
-    python experiments/train_milco_mini.py --sct-rounds 1 --out runs/v6      # v6
+    python experiments/train_milco_mini.py --out milco_pt/mini/data          # the shipped model (v15k)
+    python experiments/train_milco_mini.py --sct-rounds 5 --query-top-k 0 --out runs/v13  # the previous release
+    python experiments/train_milco_mini.py --sct-rounds 4 --query-top-k 0 --out runs/v12  # v12
+    python experiments/train_milco_mini.py --sct-rounds 3 --query-top-k 0 --out runs/v11  # v11
+    python experiments/train_milco_mini.py --sct-rounds 1 --query-top-k 0 --out runs/v6   # v6
     python experiments/train_milco_mini.py --stages sap,sct --ground-weight 0.1 --sct-rounds 1 \
-        --out runs/v2                                                        # v2
+        --query-top-k 0 --out runs/v2                                        # v2
     python experiments/train_milco_mini.py --stages sap,sct --extra-bitext none --teacher none \
-        --pivot-weight 0 --ground-weight 0 --sct-rounds 1 --out runs/v1      # the first recipe (v1)
+        --pivot-weight 0 --ground-weight 0 --sct-rounds 1 --query-top-k 0 --out runs/v1  # the first recipe (v1)
     python experiments/train_milco_mini.py --stages sap --out runs/sap-only  # ablations
     python experiments/train_milco_mini.py --no-echo --out runs/no-echo
     python experiments/train_milco_mini.py --smoke --out /tmp/mini           # a few steps (CI)
     python experiments/train_milco_mini.py --sct-rounds 5 --ground-weights 0.5,0.5,0.5,0.5,1.0 \
-        --out runs/v13g                                                      # grounding raised in round 5
+        --query-top-k 0 --out runs/v13g                                      # grounding raised in round 5
     python experiments/train_milco_mini.py --init runs/v12/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 46 --ground-weight 1.0 --out runs/v13g  # the same, from v12
-    python experiments/train_milco_mini.py --init runs/v12/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --out runs/v13q
-    python experiments/train_milco_mini.py --init milco_pt/mini/data/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 47 --query-top-k 12 --out runs/v14k  # v13 + a round for 12 query terms
+        --stages sct --sct-rounds 1 --seed 46 --ground-weight 2.0 --ground-sides queries --query-top-k 0 \
+        --out runs/v13q
+    python experiments/train_milco_mini.py --init runs/v13/milco-mini-delta.safetensors \
+        --stages sct --sct-rounds 1 --seed 47 --out runs/v14k   # v13 + a round for 12 query terms
     python experiments/train_milco_mini.py --init runs/v14k/milco-mini-delta.safetensors \
-        --stages sct --sct-rounds 1 --seed 48 --query-top-k 12 --out runs/v15k  # and a second one
+        --stages sct --sct-rounds 1 --seed 48 --out runs/v15k   # and a second one: the shipped model
+
+Round r of --sct-rounds is the same run as ``--init <round r-1's delta> --stages sct --sct-rounds 1
+--seed <seed + r>`` with that round's grounding weight and budget (how the releases were trained).
 
 Select recipes on the man pages with experiments/select_milco_mini.py (DDTP test: report only).
 """
@@ -177,12 +182,25 @@ def ground_schedule(args) -> list:
     return weights
 
 
+def budget_schedule(args) -> list:
+    """Each SCT round's query budget: ``--query-top-k`` in the last ``--budget-rounds`` rounds (every
+    round when there are fewer), ``None`` (every query term) before them and without a budget."""
+    k, n = args.query_top_k, args.budget_rounds
+    if k is not None and k < 0:
+        raise SystemExit(f"--query-top-k {k}: give 1 or more query terms (0: no budget)")
+    if n is not None and n < 1:
+        raise SystemExit(f"--budget-rounds {n}: give 1 or more rounds (the last rounds train for the budget)")
+    first = 0 if n is None else max(args.sct_rounds - n, 0)
+    return [k if k and r >= first else None for r in range(args.sct_rounds)]
+
+
 def round_args(args, r: int) -> argparse.Namespace:
     """SCT round ``r`` (from 0) samples its pairs, and seeds its run, with ``--seed`` + r: round r
     of ``--sct-rounds`` is the same run as ``--init <round r-1's delta> --stages sct --seed <seed + r>
-    --ground-weight <the round's weight>``."""
+    --ground-weight <the round's weight> [--query-top-k <the round's budget>]``."""
     return argparse.Namespace(**{**vars(args), "seed": args.seed + r, "stages": "sct",
-                                 "ground_weight": ground_schedule(args)[r], "ground_weights": None})
+                                 "ground_weight": ground_schedule(args)[r], "ground_weights": None,
+                                 "query_top_k": budget_schedule(args)[r], "budget_rounds": None})
 
 
 def round_pairs(args) -> list:
@@ -243,7 +261,7 @@ def parser():
     p.add_argument("--vocab-steps", type=int, default=450, help="steps of the vocab stage")
     p.add_argument("--vocab-words", choices=("single", "all"), default="single", help="the vocab stage's "
                    "words: those XLM-R reads as one piece, or all the head's alphabetic words")
-    p.add_argument("--sct-rounds", type=int, default=5, help="SCT rounds: each trains --sct-steps more "
+    p.add_argument("--sct-rounds", type=int, default=7, help="SCT rounds: each trains --sct-steps more "
                    "steps, on new pairs (round r samples with --seed + r), from the previous round's weights")
     p.add_argument("--sct-extra-share", type=float, default=0.3,
                    help="share of SCT examples from --extra-bitext (translation -> its English)")
@@ -263,8 +281,11 @@ def parser():
     p.add_argument("--ground-sides", choices=GROUND_SIDES, default="both",
                    help="what grounding holds to the English text: queries and documents, or queries alone "
                         "(documents keep their expansion terms)")
-    p.add_argument("--query-top-k", type=int, default=None, help="train for a query budget: SCT's ranking "
-                   "losses see each query's pivot view cut to its top-k terms (evaluate with the same cut)")
+    p.add_argument("--query-top-k", type=int, default=12, help="train for a query budget: SCT's ranking "
+                   "losses see each query's pivot view cut to its top-k terms; the delta records it and "
+                   "milco_pt.mini.load encodes queries with the same cut (0: no budget)")
+    p.add_argument("--budget-rounds", type=int, default=2, help="the query budget holds in the last N SCT "
+                   "rounds, or in all when there are fewer (earlier rounds see every query term)")
     p.add_argument("--lambda-q", type=float, default=1e-3, help="weight of the queries' pivot sparsity term")
     p.add_argument("--lambda-d", type=float, default=1e-5, help="weight of the documents' pivot sparsity term")
     p.add_argument("--reg", choices=("l1", "flops"), default="l1", help="the sparsity term: L1 or FLOPS")
@@ -282,9 +303,7 @@ def main():
         raise SystemExit(f"unknown stage(s) {sorted(unknown)} in --stages: use sap, dict, vocab and sct")
     if args.sct_rounds < 1:
         raise SystemExit(f"--sct-rounds {args.sct_rounds}: give 1 or more")
-    if args.query_top_k is not None and args.query_top_k < 1:
-        raise SystemExit(f"--query-top-k {args.query_top_k}: give 1 or more query terms (leave it out for no cut)")
-    grounding = ground_schedule(args)
+    grounding, budgets = ground_schedule(args), budget_schedule(args)
     if args.smoke:
         args.sap_steps, args.sct_steps, args.batch_size = 2, 2, 4
         args.dict_steps, args.vocab_steps, args.dict_batch_size = 2, 2, 4
@@ -330,13 +349,14 @@ def main():
                                      distill_weight=args.distill_weight,
                                      pivot_weight=args.pivot_weight, ground_weight=grounding[r],
                                      ground_loss=args.ground_loss, ground_sides=args.ground_sides,
-                                     query_top_k=args.query_top_k)
+                                     query_top_k=budgets[r])
             collator = SCTCollator(tok, query_max_length=32, doc_max_length=128, dense_teacher=dense,
                                    grounding=teacher if grounding[r] > 0 else None)
             train(objective, pairs, collator, work / name, max_steps=args.sct_steps, learning_rate=args.sct_lr,
                   **{**common, "seed": args.seed + r, "data_seed": args.seed + r})
             log["stages"][name] = {"pairs": len(pairs), "seconds": round(time.time() - started)}
-    save_delta(model.eval(), out, info={"recipe": "experiments/train_milco_mini.py", **log})
+    budget = budgets[-1] if "sct" in stages else None
+    save_delta(model.eval(), out, info={"recipe": "experiments/train_milco_mini.py", **log, "query_top_k": budget})
     (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
     print(json.dumps(log["stages"]))
 

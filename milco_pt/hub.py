@@ -203,7 +203,7 @@ def load_model(name_or_path: str, revision: Optional[str] = None, local_files_on
 # -- encoding options saved with a model ------------------------------------------------
 
 OPTIONS_FILE = "milco_pt.json"
-SAVED_OPTIONS = ("query_max_length", "doc_max_length", "lowercase", "drop_special", "views")
+SAVED_OPTIONS = ("query_max_length", "doc_max_length", "lowercase", "drop_special", "views", "query_top_k")
 
 
 def read_options(folder: Path) -> dict:

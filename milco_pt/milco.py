@@ -9,16 +9,28 @@ document column, as the indexes expect.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Sequence
 
 import pandas as pd
 
 from .encoding import Encoder, EncoderPart, check_texts, describe
+from .pruning import top_k
 from .views import COMBINED, PIVOT, SOURCE, VIEWS, ViewEncoder, check_views, combine, combine_all, dot
 
 DOC_COLUMNS = {PIVOT: "toks", SOURCE: "src_toks", COMBINED: "combined"}  # queries: "query_" + column
 OUTPUTS = (*VIEWS, COMBINED)
 QUERY_CACHE_SIZE = 500_000  # vectors kept by Milco.query_cache before it is emptied
+
+
+def check_budget(k):
+    """``k`` as a query budget: ``None`` (every term) or a whole number of terms >= 1."""
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"query_top_k={k!r}: give a whole number of pivot terms >= 1 to keep per query, "
+                         "or None to keep every term")
+    return int(k)
 
 
 class MilcoQueryEncoder(EncoderPart):
@@ -47,7 +59,8 @@ class Milco(Encoder):
                  query_max_length: int = 64, doc_max_length: int = 512, lowercase: bool = True,
                  drop_special: bool = False, views=VIEWS, text_field: str = "text",
                  device: Optional[str] = None, precision: str = "auto", verbose: bool = False,
-                 token_budget: Optional[int] = None, name: Optional[str] = None):
+                 token_budget: Optional[int] = None, query_top_k: Optional[int] = None,
+                 name: Optional[str] = None):
         """
         Args:
             model: a :class:`~milco_pt.model.MilcoModel`.
@@ -58,11 +71,16 @@ class Milco(Encoder):
             views: the views the encoders produce by default (``pivot``, ``source``).
             precision: ``auto`` (bf16 autocast on GPU, fp32 on CPU), ``fp32``, ``bf16``, ``fp16``.
             token_budget: batch by padded tokens instead of ``batch_size`` texts (less padding on GPUs).
+            query_top_k: a query budget: keep each query's ``k`` highest-weighted pivot terms (the
+                source view and documents are not cut); milco-mini was trained for 12 and keeps 12
+                by default. ``None`` keeps every term.
         """
         super().__init__(dict(batch_size=batch_size, query_max_length=query_max_length,
                               doc_max_length=doc_max_length, lowercase=lowercase,
                               drop_special=drop_special, views=check_views(views), text_field=text_field,
-                              device=device, precision=precision, verbose=verbose, token_budget=token_budget))
+                              device=device, precision=precision, verbose=verbose, token_budget=token_budget,
+                              query_top_k=query_top_k))
+        self.query_top_k = check_budget(query_top_k)
         self.model = model
         self.views = check_views(views)
         if not model.config.echo:
@@ -90,8 +108,8 @@ class Milco(Encoder):
         from . import mini
         from .hub import load_model, load_tokenizers, read_options, with_saved_options
         if name_or_path == mini.NAME or mini.is_delta(name_or_path):
-            return mini.load(None if name_or_path == mini.NAME else name_or_path,
-                             **with_saved_options(name_or_path, mini.OPTIONS, kwargs))
+            delta = None if name_or_path == mini.NAME else name_or_path
+            return mini.load(delta, **with_saved_options(name_or_path, mini.options(delta), kwargs))
         model = load_model(name_or_path, revision=revision, local_files_only=local_files_only)
         tok, vocab = load_tokenizers(model.folder, model.config, m_tokenizer, en_vocab, local_files_only)
         saved = read_options(model.folder)
@@ -127,6 +145,8 @@ class Milco(Encoder):
         texts = check_texts(list(texts), "text")
         out = self.encoder.encode(texts, self._max_length(is_query), views or self.views,
                                   self.batch_size, self.verbose, describe(is_query))
+        if is_query and self.query_top_k is not None and PIVOT in out:
+            out[PIVOT] = [top_k(v, self.query_top_k) for v in out[PIVOT]]
         return combine_all(out) if combined else out
 
     def _max_length(self, is_query: bool) -> int:
@@ -206,9 +226,16 @@ class Milco(Encoder):
 
     def _encode(self, texts, is_query, part) -> list:
         if is_query and self.query_cache is not None:
-            return self._cached_queries(texts, part)
-        return self.encoder.encode_rows(texts, self._max_length(is_query), part.options["views"],
+            return self._budget(self._cached_queries(texts, part))
+        rows = self.encoder.encode_rows(texts, self._max_length(is_query), part.options["views"],
                                         part.batch_size, part.verbose, describe(is_query))
+        return self._budget(rows) if is_query else rows
+
+    def _budget(self, items: list) -> list:
+        """Query items with their pivot view cut to :attr:`query_top_k` terms (when set)."""
+        if self.query_top_k is None:
+            return items
+        return [{**r, PIVOT: top_k(r[PIVOT], self.query_top_k)} if PIVOT in r else r for r in items]
 
     def _cached_queries(self, texts, part) -> list:
         """Query items from :attr:`query_cache`, encoding (with the part's views, in one call) the

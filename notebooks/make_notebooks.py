@@ -128,8 +128,9 @@ NOTEBOOKS = {
                "encoder and English head, random connector and LexEcho), Sparse Alignment Pretraining on DDTP "
                "bitext, then Sparse Contrastive Training, with the Trainer-based runner; retrieval on held-out "
                "DDTP dev queries before and after. `experiments/train_milco_mini.py` is the full recipe "
-               "(the shipped v13 adds a vocab stage between them and runs SCT five times on new pairs: SAP 74 "
-               "minutes on 2 shared CPU cores, the vocab stage about 3 and each SCT round 16 to 45 minutes)."),
+               "(the shipped v15k adds a vocab stage between them and runs SCT seven times on new pairs, the "
+               "last two for a 12-term query budget: SAP 74 minutes on 2 shared CPU cores, the vocab stage "
+               "about 3 and each SCT round 16 to 45 minutes)."),
         ("code", SETUP),
         ("code", "from milco_pt.mini import base\n"
                  "model, tok, vocab = base(seed=0)\n"

@@ -153,7 +153,7 @@ def test_every_sct_rounds_pairs_are_sampled_apart_and_checked_against_a_packed_b
 
 def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
     """--lambda-q, --lambda-d, --reg, --ground-sides and --query-top-k reach SCT's objective (the
-    defaults are the paper's L1 weights, grounding on both sides, no query budget)."""
+    defaults are the paper's L1 weights, grounding on both sides, no query budget in the first round)."""
     r = recipe()
     seen = []
 
@@ -167,7 +167,7 @@ def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
     monkeypatch.setattr(r, "SCTObjective", objective)
     for flags, expected in [([], (1e-3, 1e-5, "l1", "both", None)),
                             (["--lambda-q", "0.02", "--lambda-d", "0.001", "--reg", "flops", "--ground-sides", "queries",
-                              "--query-top-k", "12"], (0.02, 0.001, "flops", "queries", 12))]:
+                              "--query-top-k", "10", "--budget-rounds", "7"], (0.02, 0.001, "flops", "queries", 10))]:
         monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--extra-bitext",
                                           "none", "--out", str(tmp_path), *flags])
         try:
@@ -177,13 +177,31 @@ def test_recipe_passes_sparsity_settings_to_sct(tmp_path, monkeypatch):
         assert tuple(seen[-1][k] for k in ("lambda_q", "lambda_d", "reg", "ground_sides", "query_top_k")) == expected
 
 
-@pytest.mark.parametrize("k", ["0", "-3"])
-def test_recipe_refuses_an_empty_query_budget(tmp_path, k, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", "--query-top-k", k,
-                                      "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match="--query-top-k .*give 1 or more"):
+@pytest.mark.parametrize("flags", [("--query-top-k", "-3"), ("--budget-rounds", "0")])
+def test_recipe_refuses_a_negative_query_budget(tmp_path, flags, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["train_milco_mini.py", "--smoke", "--stages", "sct", *flags, "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=f"{flags[0]} .*give 1 or more"):
         recipe().main()
     assert not (tmp_path / "milco-mini-delta.safetensors").exists()
+
+
+def test_budget_rounds_set_each_rounds_query_budget(smoke):
+    """--query-top-k K --budget-rounds N trains for the budget in the last N SCT rounds: round 2 of
+    --sct-rounds 2 --budget-rounds 1 is --init <round 1's delta, trained with no budget> --seed 43
+    --query-top-k 12; the delta records the last round's budget, which milco-mini encodes queries with."""
+    from milco_pt.mini import info, options
+    args = recipe().parser().parse_args(["--out", "x"])
+    assert (args.sct_rounds, args.query_top_k, args.budget_rounds) == (7, 12, 2)
+    assert recipe().budget_schedule(args) == [None] * 5 + [12, 12]
+    assert recipe().budget_schedule(recipe().parser().parse_args(["--out", "x", "--query-top-k", "0"])) == [None] * 7
+    late, late_path = smoke("--stages", "sct", "--sct-rounds", "2", "--budget-rounds", "1")
+    _, free_path = smoke("--stages", "sct", "--sct-rounds", "1", "--query-top-k", "0")
+    more, _ = smoke("--stages", "sct", "--sct-rounds", "1", "--seed", "43", "--init", str(free_path))
+    assert same(late, more)
+    every = smoke("--stages", "sct", "--sct-rounds", "2")[0]
+    assert late.keys() == every.keys() and not same(late, every), "the first round trained without the budget"
+    assert info(late_path)["query_top_k"] == 12 and options(late_path)["query_top_k"] == 12
+    assert info(free_path)["query_top_k"] is None and "query_top_k" not in options(free_path)
 
 
 def test_recipe_mixes_dictionary_pairs_into_sap(tmp_path):

@@ -47,7 +47,7 @@ def test_save_load_round_trip_keeps_the_options(mini, tmp_path):
     mini.save_pretrained(tmp_path / "saved")
     saved = json.loads((tmp_path / "saved" / "milco_pt.json").read_text())["options"]
     assert saved == {"query_max_length": 64, "doc_max_length": 256, "lowercase": False, "drop_special": False,
-                     "views": ["pivot", "source"]}
+                     "views": ["pivot", "source"], "query_top_k": 12}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         again = Milco.from_pretrained(str(tmp_path / "saved"))
@@ -103,3 +103,42 @@ def test_named_milco_mini_encodings_are_keyed_by_its_weights(tmp_path, monkeypat
     other.write_bytes(SHIPPED_DELTA.read_bytes() + b" ")
     monkeypatch.setattr(mini, "SHIPPED_DELTA", other)
     assert Model("milco-mini", "milco-mini").key()["weights"] != before["weights"]
+
+
+def test_milco_mini_keeps_its_trained_query_budget(mini):
+    """The shipped delta records the query budget it was trained for (12 pivot terms): the named
+    model's queries keep their 12 strongest pivot terms, as pruning.top_k cuts the whole vector, on
+    every path (encode_queries, the query encoder with and without the run layer's query cache,
+    the scorer); the source view and documents are not cut; query_top_k=None keeps every term."""
+    import pandas as pd
+    from milco_pt.pruning import top_k
+    from milco_pt.views import combine
+    assert mini.query_top_k == 12
+    with pytest.warns(UserWarning, match="saved with query_top_k=12"):
+        whole = Milco.from_pretrained("milco-mini", query_top_k=None)
+    assert repr(whole) == "Milco.from_pretrained('milco-mini', query_top_k=None)"
+    full = whole.encode_queries(TEXTS, combined=False)
+    cut = mini.encode_queries(TEXTS, combined=False)
+    assert all(len(v) > 12 for v in full["pivot"]), "the texts have more than 12 pivot terms"
+    assert cut["pivot"] == [top_k(v, 12) for v in full["pivot"]] and cut["source"] == full["source"]
+    assert mini.encode_queries(TEXTS) == [combine(p, s) for p, s in zip(cut["pivot"], cut["source"])]
+    topics = pd.DataFrame({"qid": ["1", "2"], "query": TEXTS})
+    for cache in (None, {}):
+        mini.query_cache = cache
+        try:
+            q = mini.query_encoder(outputs=("pivot", "source", "combined"))(topics)
+        finally:
+            mini.query_cache = None
+        assert q["query_toks"].tolist() == cut["pivot"] and q["query_src_toks"].tolist() == cut["source"]
+        assert q["query_combined"].tolist() == mini.encode_queries(TEXTS)
+    assert mini.encode_docs(TEXTS) == whole.encode_docs(TEXTS)
+    pairs = topics.assign(docno=["d1", "d2"], text=TEXTS[::-1])
+    scored = mini.scorer()(pairs)["score"].tolist()
+    assert scored == pytest.approx([mini.score(q, d) for q, d in zip(TEXTS, TEXTS[::-1])], rel=1e-6)
+    assert scored != pytest.approx([whole.score(q, d) for q, d in zip(TEXTS, TEXTS[::-1])], rel=1e-6)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True, "12"])
+def test_a_query_budget_must_be_a_number_of_terms(mini, k):
+    with pytest.raises(ValueError, match="query_top_k=.*whole number of pivot terms >= 1.*or None"):
+        Milco(mini.model, mini.encoder.m_tokenizer, mini.encoder.pivot_names.tolist(), query_top_k=k)

@@ -94,6 +94,22 @@ NAME = "milco-mini"
 OPTIONS = {"lowercase": False, "query_max_length": 64, "doc_max_length": 256}
 
 
+def info(delta) -> dict:
+    """The metadata a delta was saved with (config, recipe arguments, query budget)."""
+    from safetensors import safe_open
+    with safe_open(str(delta), "pt") as f:
+        return json.loads((f.metadata() or {}).get("milco_mini", "{}"))
+
+
+def options(delta=None) -> dict:
+    """The encoding options of a delta (default: the shipped one): :data:`OPTIONS` and the query
+    budget it was trained for (``query_top_k``, recorded by the recipe; absent: every term)."""
+    from .parts import SHIPPED_DELTA
+    delta = Path(delta or SHIPPED_DELTA)
+    k = info(delta).get("query_top_k") if delta.is_file() else None
+    return {**OPTIONS, **({"query_top_k": k} if k is not None else {})}
+
+
 def is_delta(path) -> bool:
     """Whether ``path`` is a milco-mini delta file (safetensors with milco-mini metadata)."""
     path = Path(path)
@@ -109,21 +125,20 @@ def is_delta(path) -> bool:
 
 def load(delta=None, **milco_kwargs):
     """milco-mini as a :class:`~milco_pt.Milco`: the base parts plus the trained ``delta`` (default:
-    the shipped one). Same as ``Milco.from_pretrained("milco-mini")`` (or the delta's path)."""
+    the shipped one), encoding with :func:`options` (``query_top_k=None`` keeps every query term).
+    Same as ``Milco.from_pretrained("milco-mini")`` (or the delta's path)."""
     from ..milco import Milco
-    from safetensors import safe_open
     from .parts import SHIPPED_DELTA
     delta = Path(delta or SHIPPED_DELTA)
     if not delta.exists():
         raise FileNotFoundError(f"no milco-mini delta at {delta}: train one with experiments/train_milco_mini.py --out DIR")
-    with safe_open(str(delta), "pt") as f:
-        meta = json.loads(f.metadata().get("milco_mini", "{}"))
-    config = meta.get("config", {})
+    config = info(delta).get("config", {})
     model, tok, vocab = base(train_layers=config.get("milco_mini", {}).get("train_layers", 2),
                              echo=config.get("echo", True))
     load_delta(model, delta)
     model.eval()
     shipped = delta.resolve() == SHIPPED_DELTA.resolve()
-    out = Milco(model, tok, vocab, **{**OPTIONS, **milco_kwargs})
-    out.saved_options = dict(OPTIONS)
+    saved = options(delta)
+    out = Milco(model, tok, vocab, **{**saved, **milco_kwargs})
+    out.saved_options = saved
     return out._loaded(NAME if shipped else str(delta))
